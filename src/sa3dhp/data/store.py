@@ -1,0 +1,160 @@
+"""The one on-disk format of sa3dhp datasets (synthetic splits and real-dataset converters).
+
+A split is a directory holding ``meta.json`` and one or more ``shard-XXXXX.npz`` files (plain
+``numpy.savez``, memory-friendly, no pickles). Every shard holds frame-level arrays, frames of a
+clip contiguous and in time order:
+
+=============  ===================  =======================================================
+key            shape / dtype        meaning
+=============  ===================  =======================================================
+``images``     (F, S, S, 3) uint8   person-centred crops (RGB); absent for pose-only splits
+``poses``      (F, 17, 3) float32   root-relative 3D pose, camera frame, mm; absent when the
+                                    split is unlabelled (``meta["labelled"] == false``)
+``roots``      (F, 3) float32       pelvis in the camera frame, mm (labelled splits only)
+``clip``       (F,) int32           clip id, unique within the split
+``frame``      (F,) int32           frame index within its clip
+``action``     (F,) int16           action index into ``meta["actions"]`` (-1: unknown;
+                                    labelled splits only)
+``subject``    (F,) int32           subject id (labelled splits only)
+``extent_mm``  (F,) float32         crop side in mm at the pelvis depth (labelled splits only)
+=============  ===================  =======================================================
+
+``meta.json``: ``{"format": FORMAT_VERSION, "split": ..., "labelled": bool, "fps": 30,
+"image_size": S or null, "joints": [...17 names...], "actions": [...], "num_frames": F,
+"num_clips": C, "clip_length": frames per clip or null, ...}``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from sa3dhp import skeleton as sk
+
+FORMAT_VERSION = 1
+LABEL_KEYS = ("poses", "roots", "action", "subject", "extent_mm")
+_DTYPES = {
+    "images": np.uint8,
+    "poses": np.float32,
+    "roots": np.float32,
+    "clip": np.int32,
+    "frame": np.int32,
+    "action": np.int16,
+    "subject": np.int32,
+    "extent_mm": np.float32,
+}
+
+
+@dataclass
+class Split:
+    """A split loaded in memory. Label arrays are None for unlabelled splits."""
+
+    meta: dict
+    clip: np.ndarray
+    frame: np.ndarray
+    images: np.ndarray | None = None
+    poses: np.ndarray | None = None
+    roots: np.ndarray | None = None
+    action: np.ndarray | None = None
+    subject: np.ndarray | None = None
+    extent_mm: np.ndarray | None = None
+    _starts: np.ndarray | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return int(self.clip.shape[0])
+
+    @property
+    def labelled(self) -> bool:
+        return bool(self.meta.get("labelled", False))
+
+    def clip_starts(self) -> np.ndarray:
+        """``(C + 1,)`` frame offsets of every clip (clips are contiguous)."""
+        if self._starts is None:
+            change = np.nonzero(np.diff(self.clip))[0] + 1
+            self._starts = np.concatenate([[0], change, [len(self)]]).astype(np.int64)
+        return self._starts
+
+    @property
+    def num_clips(self) -> int:
+        return len(self.clip_starts()) - 1
+
+    def clip_frames(self, c: int) -> slice:
+        """Frame slice of clip number ``c`` (0-based position, not id)."""
+        s = self.clip_starts()
+        return slice(int(s[c]), int(s[c + 1]))
+
+
+def write_split(directory: str | Path, arrays: dict[str, np.ndarray], meta: dict) -> Path:
+    """Write a split atomically (temporary directory, then rename).
+
+    Args:
+        directory: target split directory (replaced if present).
+        arrays: frame-level arrays (see the module docstring); ``clip`` and ``frame`` required.
+        meta: metadata; ``format``, ``num_frames``, ``num_clips``, ``joints`` are filled in.
+    """
+    directory = Path(directory)
+    if "clip" not in arrays or "frame" not in arrays:
+        raise ValueError("a split needs 'clip' and 'frame' arrays")
+    unknown = set(arrays) - set(_DTYPES)
+    if unknown:
+        raise ValueError(f"unknown split arrays {sorted(unknown)}; allowed: {sorted(_DTYPES)}")
+    n = len(arrays["clip"])
+    out = {}
+    for k, v in arrays.items():
+        v = np.ascontiguousarray(v, dtype=_DTYPES[k])
+        if v.shape[0] != n:
+            raise ValueError(f"array '{k}' has {v.shape[0]} frames, expected {n}")
+        out[k] = v
+    if not meta.get("labelled", False) and any(k in out for k in LABEL_KEYS):
+        raise ValueError(f"an unlabelled split may not hold {[k for k in LABEL_KEYS if k in out]}")
+    meta = {
+        **meta,
+        "format": FORMAT_VERSION,
+        "num_frames": n,
+        "num_clips": len(np.unique(out["clip"])),
+        "joints": list(sk.JOINT_NAMES),
+    }
+    tmp = directory.with_name(directory.name + f".tmp-{os.getpid()}")
+    tmp.mkdir(parents=True, exist_ok=True)
+    np.savez(tmp / "shard-00000.npz", **out)
+    (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+    if directory.exists():
+        for f in directory.iterdir():
+            f.unlink()
+        directory.rmdir()
+    os.replace(tmp, directory)
+    return directory
+
+
+def read_split(directory: str | Path, *, images: bool = True) -> Split:
+    """Load a split written by :func:`write_split` (all shards, concatenated).
+
+    Args:
+        directory: split directory.
+        images: load the images too (skip them for pose-only work).
+    """
+    directory = Path(directory)
+    meta_path = directory / "meta.json"
+    if not meta_path.is_file():
+        raise FileNotFoundError(f"{directory}: not a sa3dhp split (no meta.json)")
+    meta = json.loads(meta_path.read_text())
+    if meta.get("format") != FORMAT_VERSION:
+        raise ValueError(
+            f"{directory}: split format {meta.get('format')}, expected {FORMAT_VERSION}; rebuild it"
+        )
+    shards = sorted(directory.glob("shard-*.npz"))
+    if not shards:
+        raise FileNotFoundError(f"{directory}: no shard-*.npz files")
+    parts: dict[str, list[np.ndarray]] = {}
+    for shard in shards:
+        with np.load(shard, allow_pickle=False) as z:
+            for k in z.files:
+                if k == "images" and not images:
+                    continue
+                parts.setdefault(k, []).append(z[k])
+    arrays = {k: np.concatenate(v) if len(v) > 1 else v[0] for k, v in parts.items()}
+    return Split(meta=meta, **arrays)

@@ -1,0 +1,316 @@
+"""The embedded synthetic world: builds every split into a versioned, config-keyed cache.
+
+Splits (see :mod:`sa3dhp.data.store` for the format):
+
+* ``mocap`` -- unpaired 3D poses and motions (no images), from subjects and sequences that are
+  never rendered, drawn from a balanced mix of every action (like CMU MoCap);
+* ``source_train`` / ``source_val`` -- labelled frames in the *source* look (SURREAL-like);
+* ``target_train`` -- unlabelled clips in the *target* look ("in the wild"), >= 60 frames at
+  30 FPS so that the slow relation can be built; stores no pose, root or action at all;
+* ``target_test`` -- labelled target clips, for evaluation only;
+* ``target_oracle`` -- labelled target frames, only for the upper-bound (oracle) baseline.
+
+Source and target differ in appearance (:mod:`sa3dhp.data.render` presets), in action mix and
+pose extremity, and in camera elevation (:mod:`sa3dhp.data.motion` presets). Every split has its
+own subjects. Output is deterministic for a seed and independent of the number of workers: each
+clip draws from its own random stream ``(seed, split, clip)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing as mp
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from sa3dhp.camera import project_to_crop
+from sa3dhp.data import motion as motion_mod
+from sa3dhp.data import render as render_mod
+from sa3dhp.data.store import Split, read_split, write_split
+
+#: Bump when generated data would change for the same config.
+GENERATOR_VERSION = 1
+MIN_TARGET_CLIP = 60
+
+SPLITS = ("mocap", "source_train", "source_val", "target_train", "target_test", "target_oracle")
+_SPLIT_DOMAIN = {
+    "mocap": "mocap",
+    "source_train": "source",
+    "source_val": "source",
+    "target_train": "target",
+    "target_test": "target",
+    "target_oracle": "target",
+}
+
+
+@dataclass
+class SplitSpec:
+    """Size of a split: ``clips`` clips of ``frames`` stored frames, ``stride`` motion frames apart
+    (stride > 1 gives diverse single frames; stride 1 gives 30 FPS video)."""
+
+    clips: int = 100
+    frames: int = 30
+    stride: int = 1
+
+
+@dataclass
+class WorldConfig:
+    """Everything that defines the synthetic world (its hash keys the cache)."""
+
+    seed: int = 0
+    size: int = 64
+    crop_scale: float = 1.7  # crop side / subject height, like a detector box with margin
+    depth_mm: list[float] = field(default_factory=lambda: [3500.0, 7000.0])
+    lateral: float = 0.3  # max |x| / z and |y| / z of the pelvis (stays in the camera's view)
+    drift_mm_s: float = 400.0  # max speed of the pelvis across the scene
+    subjects_per_clip: float = 0.1  # distinct subjects per clip of a split (at least 4)
+    cache_dir: str = "out/cache"
+    workers: int = 2
+    mocap: SplitSpec = field(default_factory=lambda: SplitSpec(400, 120, 1))
+    source_train: SplitSpec = field(default_factory=lambda: SplitSpec(800, 20, 5))
+    source_val: SplitSpec = field(default_factory=lambda: SplitSpec(100, 20, 5))
+    target_train: SplitSpec = field(default_factory=lambda: SplitSpec(240, 60, 1))
+    target_test: SplitSpec = field(default_factory=lambda: SplitSpec(100, 30, 2))
+    target_oracle: SplitSpec = field(default_factory=lambda: SplitSpec(600, 20, 5))
+    mocap_motion: dict[str, Any] = field(default_factory=dict)  # overrides of mocap_style()
+    source_motion: dict[str, Any] = field(default_factory=dict)  # overrides of source_style()
+    target_motion: dict[str, Any] = field(default_factory=dict)  # overrides of target_style()
+    source_appearance: dict[str, Any] = field(default_factory=dict)  # of source_appearance()
+    target_appearance: dict[str, Any] = field(default_factory=dict)  # of target_appearance()
+
+
+def _spec(cfg: WorldConfig, split: str) -> SplitSpec:
+    spec = getattr(cfg, split)
+    return spec if isinstance(spec, SplitSpec) else SplitSpec(**dict(spec))
+
+
+def motion_style(cfg: WorldConfig, domain: str) -> motion_mod.MotionStyle:
+    """The motion style of a domain (``mocap``, ``source``, ``target``) with config overrides."""
+    presets = {
+        "mocap": (motion_mod.mocap_style, cfg.mocap_motion),
+        "source": (motion_mod.source_style, cfg.source_motion),
+        "target": (motion_mod.target_style, cfg.target_motion),
+    }
+    preset, overrides = presets[domain]
+    return _with_overrides(preset(), dict(overrides), f"data.{domain}_motion")
+
+
+def _with_overrides(style, overrides: dict[str, Any], where: str):
+    """``style`` with fields replaced by ``overrides``; unknown keys are refused."""
+    allowed = {f.name for f in fields(style)}
+    unknown = set(overrides) - allowed
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
+    values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in overrides.items()}
+    return replace(style, **values)
+
+
+def appearance_style(cfg: WorldConfig, domain: str) -> render_mod.AppearanceStyle:
+    """The appearance style of ``source`` or ``target`` with config overrides."""
+    preset, overrides = {
+        "source": (render_mod.source_appearance, cfg.source_appearance),
+        "target": (render_mod.target_appearance, cfg.target_appearance),
+    }[domain]
+    return _with_overrides(preset(), dict(overrides), f"data.{domain}_appearance")
+
+
+def validate(cfg: WorldConfig) -> None:
+    """Refuse invalid values with a message naming the key and the allowed values."""
+    if not 16 <= cfg.size <= 512:
+        raise ValueError(f"data.size={cfg.size}: must be an integer in [16, 512] (64 by default)")
+    if cfg.crop_scale < 1.2:
+        raise ValueError(f"data.crop_scale={cfg.crop_scale}: must be >= 1.2 so bodies fit")
+    lo, hi = cfg.depth_mm
+    if not 1000 <= lo <= hi:
+        raise ValueError(f"data.depth_mm={list(cfg.depth_mm)}: need 1000 <= min <= max (mm)")
+    if not 0 <= cfg.lateral <= 0.6:
+        raise ValueError(f"data.lateral={cfg.lateral}: must be in [0, 0.6]")
+    if cfg.workers < 1:
+        raise ValueError(f"data.workers={cfg.workers}: must be >= 1")
+    for split in SPLITS:
+        spec = _spec(cfg, split)
+        if spec.clips < 1 or spec.frames < 1 or spec.stride < 1:
+            raise ValueError(
+                f"data.{split}: clips, frames and stride must be positive integers, got "
+                f"{asdict(spec)}"
+            )
+    if (
+        _spec(cfg, "target_train").frames < MIN_TARGET_CLIP
+        or _spec(cfg, "target_train").stride != 1
+    ):
+        raise ValueError(
+            f"data.target_train.frames={_spec(cfg, 'target_train').frames} (stride "
+            f"{_spec(cfg, 'target_train').stride}): target clips need >= {MIN_TARGET_CLIP} "
+            "frames at 30 FPS (stride 1) so the slow relation can be built"
+        )
+    if _spec(cfg, "mocap").frames < MIN_TARGET_CLIP:
+        raise ValueError(f"data.mocap.frames must be >= {MIN_TARGET_CLIP} (slow motion pairs)")
+    for domain in ("mocap", "source", "target"):
+        motion_style(cfg, domain)
+    for domain in ("source", "target"):
+        appearance_style(cfg, domain)
+
+
+def world_hash(cfg: WorldConfig) -> str:
+    """Hash of everything that changes the generated data (not cache_dir or workers)."""
+    d = asdict(cfg) if not isinstance(cfg, dict) else dict(cfg)
+    d.pop("cache_dir", None)
+    d.pop("workers", None)
+    d["generator_version"] = GENERATOR_VERSION
+    blob = json.dumps(d, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def world_dir(cfg: WorldConfig) -> Path:
+    """Cache directory of this world."""
+    return Path(cfg.cache_dir) / f"synth-v{GENERATOR_VERSION}-{world_hash(cfg)}"
+
+
+# --------------------------------------------------------------------------------------------
+# generation
+# --------------------------------------------------------------------------------------------
+
+
+def _sample_roots(rng: np.random.Generator, n: int, cfg: WorldConfig) -> np.ndarray:
+    """A smooth pelvis trajectory ``(n, 3)`` mm in the camera frame."""
+    z0 = rng.uniform(*cfg.depth_mm)
+    x0, y0 = rng.uniform(-cfg.lateral, cfg.lateral, 2) * z0 * np.array([1.0, 0.5])
+    v = rng.normal(0, 1, 3)
+    v *= rng.uniform(0, cfg.drift_mm_s) / (np.linalg.norm(v) + 1e-9) / 30.0  # mm per frame
+    t = np.arange(n)[:, None]
+    roots = np.array([x0, y0, z0]) + t * v
+    roots[:, 2] = np.clip(roots[:, 2], cfg.depth_mm[0], cfg.depth_mm[1] + 1000.0)
+    return roots.astype(np.float32)
+
+
+def _clip_rng(cfg: WorldConfig, split: str, clip: int) -> np.random.Generator:
+    return np.random.default_rng([cfg.seed, SPLITS.index(split), clip, 7])
+
+
+def _subjects(cfg: WorldConfig, split: str) -> list:
+    spec = _spec(cfg, split)
+    n = max(4, round(spec.clips * cfg.subjects_per_clip))
+    rng = np.random.default_rng([cfg.seed, SPLITS.index(split), 1_000_003])
+    return [motion_mod.sample_subject(rng) for _ in range(n)]
+
+
+def _make_clips(args: tuple[WorldConfig, str, int, int]) -> dict[str, np.ndarray]:
+    """Generate (and render) clips ``[start, stop)`` of a split."""
+    cfg, split, start, stop = args
+    spec = _spec(cfg, split)
+    domain = _SPLIT_DOMAIN[split]
+    style = motion_style(cfg, domain)
+    subjects = _subjects(cfg, split)
+    renderer = None
+    if domain != "mocap":
+        renderer = render_mod.Renderer(
+            cfg.size, appearance_style(cfg, domain), seed=cfg.seed * 31 + SPLITS.index(split)
+        )
+    out: dict[str, list[np.ndarray]] = {}
+    for c in range(start, stop):
+        rng = _clip_rng(cfg, split, c)
+        subject_id = c % len(subjects)
+        subject = subjects[subject_id]
+        n_motion = (spec.frames - 1) * spec.stride + 1
+        m = motion_mod.generate_motion(subject, n_motion, style, rng)
+        keep = slice(None, None, spec.stride)
+        poses, actions = m.poses[keep], m.actions[keep]
+        arrays = {
+            "poses": poses,
+            "clip": np.full(spec.frames, c),
+            "frame": np.arange(spec.frames),
+            "action": actions,
+            "subject": np.full(spec.frames, subject_id),
+        }
+        if renderer is not None:
+            roots = _sample_roots(rng, n_motion, cfg)[keep]
+            extent = cfg.crop_scale * float(subject.height_mm)
+            appearance = renderer.sample_appearance(rng)
+            arrays["images"] = renderer.render(poses, roots, extent, appearance, rng)
+            arrays["roots"] = roots
+            arrays["extent_mm"] = np.full(spec.frames, extent)
+        for k, v in arrays.items():
+            out.setdefault(k, []).append(v)
+    return {k: np.concatenate(v) for k, v in out.items()}
+
+
+def build_split(cfg: WorldConfig, split: str, directory: Path, progress: bool = True) -> Path:
+    """Generate one split into ``directory``."""
+    spec = _spec(cfg, split)
+    chunk = max(1, min(25, spec.clips // (4 * cfg.workers) or 1))
+    tasks = [(cfg, split, s, min(s + chunk, spec.clips)) for s in range(0, spec.clips, chunk)]
+    parts: list[dict[str, np.ndarray]] = []
+    bar = tqdm(total=spec.clips, desc=f"synth {split}", unit="clip", disable=not progress)
+    if cfg.workers > 1:
+        with mp.get_context("fork").Pool(cfg.workers) as pool:
+            for part in pool.imap(_make_clips, tasks):
+                parts.append(part)
+                bar.update(len(np.unique(part["clip"])))
+    else:
+        for task in tasks:
+            parts.append(_make_clips(task))
+            bar.update(task[3] - task[2])
+    bar.close()
+    arrays = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    domain = _SPLIT_DOMAIN[split]
+    labelled = split != "target_train"
+    if not labelled:
+        arrays = {k: v for k, v in arrays.items() if k in ("images", "clip", "frame")}
+    meta = {
+        "split": split,
+        "domain": domain,
+        "labelled": labelled,
+        "fps": 30 // spec.stride if spec.stride <= 30 else 1,
+        "stride": spec.stride,
+        "clip_length": spec.frames,
+        "image_size": None if domain == "mocap" else cfg.size,
+        "actions": list(motion_mod.ACTIONS),
+        "world_hash": world_hash(cfg),
+    }
+    return write_split(directory, arrays, meta)
+
+
+def build_world(
+    cfg: WorldConfig, splits: tuple[str, ...] = SPLITS, progress: bool = True, force: bool = False
+) -> Path:
+    """Build every missing split of the world (cached by config hash); return its directory."""
+    validate(cfg)
+    root = world_dir(cfg)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "world.json").write_text(json.dumps(asdict(cfg), indent=1, default=str))
+    timings = {}
+    for split in splits:
+        directory = root / split
+        if not force and (directory / "meta.json").is_file():
+            continue
+        t0 = time.perf_counter()
+        build_split(cfg, split, directory, progress=progress)
+        timings[split] = round(time.perf_counter() - t0, 2)
+    if timings:
+        (root / f"build-times-{int(time.time())}.json").write_text(json.dumps(timings, indent=1))
+    return root
+
+
+def load_split(cfg: WorldConfig, split: str, *, images: bool = True, build: bool = True) -> Split:
+    """Load a split of the world, building the world first if needed."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split '{split}'; choose from {', '.join(SPLITS)}")
+    directory = world_dir(cfg) / split
+    if not (directory / "meta.json").is_file():
+        if not build:
+            raise FileNotFoundError(f"{directory} is missing: run `sa3dhp data synth` first")
+        build_world(cfg, (split,))
+    return read_split(directory, images=images)
+
+
+def joints_in_crop(split: Split) -> np.ndarray:
+    """Crop coordinates ``(F, 17, 2)`` of every labelled frame's joints."""
+    if split.poses is None or split.roots is None or split.extent_mm is None:
+        raise ValueError(f"split '{split.meta.get('split')}' has no labels")
+    return project_to_crop(split.poses, split.roots, split.extent_mm, split.meta["image_size"])

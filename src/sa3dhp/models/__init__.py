@@ -1,0 +1,1 @@
+"""Networks: pose prior, motion prior, image-to-latent regressor, relation networks."""
