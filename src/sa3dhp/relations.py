@@ -136,6 +136,10 @@ class Relation:
         """Apply the spatial part to pelvis positions ``(..., 3)`` (see :mod:`sa3dhp.camera`)."""
         return self._spatial_points(root, swap=False)
 
+    def root_track(self, roots: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
+        """Apply the relation to pelvis trajectories ``(T, 3)`` or ``(N, T, 3)``."""
+        return self._time(self._spatial_points(roots, swap=False), axis=-2)
+
     # ------------------------------------------------------------------ time
     def _time(self, seq, axis: int):
         n = seq.shape[axis]
