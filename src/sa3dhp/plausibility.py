@@ -1,9 +1,11 @@
 """Is a pose humanly possible? Checks computed from the 17 joint positions alone.
 
 Used to test the synthetic world's generator, to judge poses decoded from random latents by the
-pose prior, and to score relations. Every threshold is in :data:`LIMITS` (degrees / mm). The
-pelvis frame is exact for our skeleton: *left* = right hip -> left hip, *up* = hip midpoint ->
-pelvis (the hips sit slightly below the pelvis), *forward* = left x up.
+pose prior, and to score relations. Every threshold is in :data:`LIMITS` (degrees / mm), set
+with a margin around what the generator's anatomical limits produce. Hip angles are measured in
+the torso frame of :mod:`sa3dhp.kinematics` (*left* = right hip -> left hip, *up* = pelvis ->
+thorax made orthogonal, *forward* = left x up), which stays well defined for poses decoded by a
+network (a frame from the small pelvis-to-hip offset would not).
 
 What joints cannot tell: a hinge's twist. A knee bending forward is caught (its hinge axis
 would point to the body's right), but an elbow bent "backwards" looks like a normal bend with
@@ -23,12 +25,12 @@ LIMITS: dict[str, float] = {
     "knee_hinge_min_cos": -0.2,  # cos(knee axis, pelvis left axis); < 0 = knee bent forward
     "knee_hinge_min_flexion": 20.0,  # the hinge axis is only defined once the knee bends
     "elbow_max_flexion": 160.0,
-    "hip_min_flexion": -45.0,  # thigh behind the body (extension)
-    "hip_max_flexion": 145.0,
-    "hip_min_abduction": -25.0,  # thigh across the midline (adduction)
-    "hip_max_abduction": 75.0,
-    "spine_max_bend": 90.0,  # angle between pelvis up and pelvis->thorax
-    "neck_max_bend": 80.0,  # angle between spine->thorax and neck->head
+    "hip_min_flexion": -40.0,  # thigh behind the torso (extension), torso frame
+    "hip_max_flexion": 170.0,  # knee to chest when bending over
+    "hip_min_abduction": -20.0,  # thigh across the midline (adduction)
+    "hip_max_abduction": 60.0,
+    "spine_max_bend": 50.0,  # angle between pelvis->spine and spine->thorax
+    "neck_max_bend": 45.0,  # angle between spine->thorax and neck->head
     "legs_min_distance": 40.0,  # centre lines of the two legs' segments
     "arm_torso_min_distance": 45.0,  # arm segments vs the pelvis->thorax centre line
 }
@@ -68,10 +70,10 @@ def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
-def pelvis_frame(poses: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Left, up, forward unit axes ``(N, 3)`` of the pelvis."""
+def torso_axes(poses: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Left, up, forward unit axes ``(N, 3)`` of the torso frame."""
     left = _unit(poses[:, sk.L_HIP] - poses[:, sk.R_HIP])
-    up = poses[:, sk.PELVIS] - 0.5 * (poses[:, sk.L_HIP] + poses[:, sk.R_HIP])
+    up = poses[:, sk.THORAX] - poses[:, sk.PELVIS]
     up = _unit(up - (up * left).sum(-1, keepdims=True) * left)
     return left, up, np.cross(left, up)
 
@@ -79,7 +81,7 @@ def pelvis_frame(poses: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 def joint_angle_limits(poses: np.ndarray) -> dict[str, np.ndarray]:
     """Each check, ``(N,)`` bool, True where the pose is within the limit."""
     p = _check(poses)
-    left, up, fwd = pelvis_frame(p)
+    left, up, fwd = torso_axes(p)
     out: dict[str, np.ndarray] = {}
     knee_ok, hinge_ok, hip_ok = [], [], []
     for side, (hip, knee, ankle) in (
@@ -115,7 +117,8 @@ def joint_angle_limits(poses: np.ndarray) -> dict[str, np.ndarray]:
     out["elbow_flexion"] = (elbows[0] <= LIMITS["elbow_max_flexion"]) & (
         elbows[1] <= LIMITS["elbow_max_flexion"]
     )
-    out["spine"] = _angle(up, p[:, sk.THORAX] - p[:, sk.PELVIS]) <= LIMITS["spine_max_bend"]
+    spine = _angle(p[:, sk.SPINE] - p[:, sk.PELVIS], p[:, sk.THORAX] - p[:, sk.SPINE])
+    out["spine"] = spine <= LIMITS["spine_max_bend"]
     neck = _angle(p[:, sk.THORAX] - p[:, sk.SPINE], p[:, sk.HEAD] - p[:, sk.NECK])
     out["neck"] = neck <= LIMITS["neck_max_bend"]
     return out
