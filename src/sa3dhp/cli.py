@@ -55,6 +55,29 @@ def cmd_relations_figure(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_pose_prior(args: argparse.Namespace) -> int:
+    from sa3dhp.pipeline import train_pose_prior
+
+    print(json.dumps(train_pose_prior(_load(args)), indent=1))
+    return 0
+
+
+def cmd_train_motion_prior(args: argparse.Namespace) -> int:
+    from sa3dhp.pipeline import train_motion_prior
+
+    print(json.dumps(train_motion_prior(_load(args)), indent=1))
+    return 0
+
+
+def cmd_evaluate_prior(args: argparse.Namespace) -> int:
+    from sa3dhp.pipeline import evaluate_prior
+
+    out = evaluate_prior(_load(args))
+    out.pop("latent_ks_per_dim")
+    print(json.dumps(out, indent=1))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from sa3dhp.demo import run_demo
 
@@ -95,6 +118,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="docs/preview.png", help="output PNG")
     _add_config_args(p)
     p.set_defaults(func=cmd_data_preview)
+
+    train = sub.add_parser("train", help="train a stage of Algorithm 1").add_subparsers(
+        dest="train_command", required=True, metavar="STAGE"
+    )
+    p = train.add_parser("pose-prior", help="step 2: the pose AAE {Ep, Dp} on unpaired mocap")
+    _add_config_args(p)
+    p.set_defaults(func=cmd_train_pose_prior)
+    p = train.add_parser("motion-prior", help="step 3: the BiLSTM motion AE {Em, Dm}")
+    _add_config_args(p)
+    p.set_defaults(func=cmd_train_motion_prior)
+
+    evaluate = sub.add_parser("evaluate", help="evaluate trained models").add_subparsers(
+        dest="evaluate_command", required=True, metavar="WHAT"
+    )
+    p = evaluate.add_parser(
+        "prior", help="reconstruction, latent uniformity (KS) and plausibility of random decodes"
+    )
+    _add_config_args(p)
+    p.set_defaults(func=cmd_evaluate_prior)
 
     rel = sub.add_parser("relations", help="the relation catalogue").add_subparsers(
         dest="relations_command", required=True, metavar="SUBCOMMAND"

@@ -12,10 +12,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from omegaconf import OmegaConf
-from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
-
 from sa3dhp.data.synth import WorldConfig
+from sa3dhp.train import core
+from sa3dhp.train.motion_prior import MotionPriorConfig
+from sa3dhp.train.pose_prior import PosePriorConfig
 
 
 @dataclass
@@ -26,6 +26,8 @@ class Config:
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
     data: WorldConfig = field(default_factory=WorldConfig)
+    pose_prior: PosePriorConfig = field(default_factory=PosePriorConfig)
+    motion_prior: MotionPriorConfig = field(default_factory=MotionPriorConfig)
 
 
 def builtin_configs() -> list[str]:
@@ -51,35 +53,15 @@ def resolve_config_path(name_or_path: str) -> Path:
 def load_config(
     config: str | None = None, overrides: list[str] | tuple[str, ...] = (), schema: type = Config
 ) -> Any:
-    """Merge the dataclass defaults, a YAML file (name or path) and dot-list overrides."""
-    base = OmegaConf.structured(schema)
-    layers = [base]
-    if config:
-        layers.append(OmegaConf.load(resolve_config_path(config)))
-    bad = [o for o in overrides if "=" not in o]
-    if bad:
-        raise ValueError(f"overrides must look like key.sub=value, got {bad}")
-    layers.append(OmegaConf.from_dotlist(list(overrides)))
-    try:
-        merged = OmegaConf.merge(*layers)
-    except ConfigKeyError as e:
-        key = e.full_key or e.key
-        parent = OmegaConf.select(base, str(key).rpartition(".")[0]) if "." in str(key) else base
-        valid = sorted(parent.keys()) if parent is not None and hasattr(parent, "keys") else []
-        raise ValueError(f"unknown config key '{key}'; valid keys here: {valid}") from None
-    except OmegaConfBaseException as e:
-        raise ValueError(f"invalid config value: {str(e).splitlines()[0]}") from None
-    return OmegaConf.to_object(merged)
+    """Merge the dataclass defaults, a YAML file (built-in name or path) and dot-list overrides.
+
+    Raises:
+        ValueError: one line naming an unknown key (with the valid ones) or a bad value.
+    """
+    path = resolve_config_path(config) if config else None
+    return core.load_config(schema, path, overrides)
 
 
-def to_yaml(cfg: Any) -> str:
-    """YAML text of a config dataclass."""
-    return OmegaConf.to_yaml(OmegaConf.structured(cfg))
-
-
-def save_config(cfg: Any, path: str | Path) -> Path:
-    """Write the resolved config next to a run's outputs."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(to_yaml(cfg))
-    return path
+def save_config(cfg: Any, run_dir: str | Path) -> Path:
+    """Write the resolved config as ``run_dir/config.yaml``."""
+    return core.save_resolved_config(run_dir, cfg)

@@ -47,7 +47,7 @@ def run_demo(cfg: Config) -> dict:
 
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    save_config(cfg, out / "config.yaml")
+    save_config(cfg, out)
     timings: dict[str, float] = {}
 
     t0 = time.perf_counter()
@@ -58,6 +58,27 @@ def run_demo(cfg: Config) -> dict:
     figure = write_relations_figure(cfg, out.parent / "relations.png")
     timings["relations_figure"] = round(time.perf_counter() - t0, 2)
 
-    summary = {"world": str(world), "relations_figure": str(figure), "timings_s": timings}
+    from sa3dhp import pipeline
+
+    results: dict = {}
+    for name, stage in (
+        ("pose_prior", pipeline.train_pose_prior),
+        ("motion_prior", pipeline.train_motion_prior),
+    ):
+        t0 = time.perf_counter()
+        results[name] = stage(cfg)
+        timings[name] = round(time.perf_counter() - t0, 2)
+    t0 = time.perf_counter()
+    prior_eval = pipeline.evaluate_prior(cfg)
+    prior_eval.pop("latent_ks_per_dim")
+    results["prior_eval"] = prior_eval
+    timings["evaluate_prior"] = round(time.perf_counter() - t0, 2)
+
+    summary = {
+        "world": str(world),
+        "relations_figure": str(figure),
+        **results,
+        "timings_s": timings,
+    }
     (out / "results.json").write_text(json.dumps(summary, indent=1))
     return summary

@@ -105,3 +105,18 @@ def relations_figure(
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     return path
+
+
+def decoded_poses_figure(poses: np.ndarray, path: str | Path, cols: int = 8) -> Path:
+    """A grid of 3D poses ``(N, 17, 3)`` (e.g. decodes of random latents), saved as a PNG."""
+    n = len(poses)
+    rows = (n + cols - 1) // cols
+    fig = Figure(figsize=(1.8 * cols, 1.9 * rows))
+    for i, pose in enumerate(poses):
+        ax = fig.add_subplot(rows, cols, i + 1, projection="3d")
+        plot_pose_3d(ax, pose, title=f"#{i}", elev=10.0, azim=-70.0)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    return path

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing as mp
+import os
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -72,7 +73,7 @@ class WorldConfig:
     subjects_per_clip: float = 0.1  # distinct subjects per clip of a split (at least 4)
     cache_dir: str = "out/cache"
     workers: int = 2
-    mocap: SplitSpec = field(default_factory=lambda: SplitSpec(400, 120, 1))
+    mocap: SplitSpec = field(default_factory=lambda: SplitSpec(1600, 60, 1))
     source_train: SplitSpec = field(default_factory=lambda: SplitSpec(800, 20, 5))
     source_val: SplitSpec = field(default_factory=lambda: SplitSpec(100, 20, 5))
     target_train: SplitSpec = field(default_factory=lambda: SplitSpec(240, 60, 1))
@@ -246,7 +247,8 @@ def build_split(cfg: WorldConfig, split: str, directory: Path, progress: bool = 
     chunk = max(1, min(25, spec.clips // (4 * cfg.workers) or 1))
     tasks = [(cfg, split, s, min(s + chunk, spec.clips)) for s in range(0, spec.clips, chunk)]
     parts: list[dict[str, np.ndarray]] = []
-    bar = tqdm(total=spec.clips, desc=f"synth {split}", unit="clip", disable=not progress)
+    quiet = not progress or os.environ.get("SA3DHP_NO_PROGRESS") == "1"
+    bar = tqdm(total=spec.clips, desc=f"synth {split}", unit="clip", disable=quiet)
     if cfg.workers > 1:
         with mp.get_context("fork").Pool(cfg.workers) as pool:
             for part in pool.imap(_make_clips, tasks):

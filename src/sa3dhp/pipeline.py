@@ -1,0 +1,148 @@
+"""Stage runners: load the data a stage needs, train it in ``{out_dir}/{stage}/``, save results.
+
+Each runner reads the resolved :class:`sa3dhp.config.Config`, writes ``config.yaml`` next to the
+stage's checkpoint, and returns the stage's metrics (also written as ``metrics.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from sa3dhp.config import Config, save_config
+from sa3dhp.data.synth import load_split
+from sa3dhp.train import core
+
+POSE_PRIOR_DIR, MOTION_PRIOR_DIR = "pose_prior", "motion_prior"
+
+
+def stage_dir(cfg: Config, stage: str) -> Path:
+    """Run directory of a stage."""
+    return Path(cfg.out_dir) / stage
+
+
+def _write_metrics(run_dir: Path, metrics: dict) -> None:
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+
+
+def train_pose_prior(cfg: Config) -> dict:
+    """Algorithm 1 step 2 on the ``mocap`` split."""
+    from sa3dhp.train import pose_prior
+
+    run_dir = stage_dir(cfg, POSE_PRIOR_DIR)
+    save_config(cfg, run_dir)
+    mocap = load_split(cfg.data, "mocap", images=False)
+    t0 = time.perf_counter()
+    out = pose_prior.train(cfg.pose_prior, mocap.poses, mocap.clip, run_dir, cfg.seed, cfg.device)
+    out.pop("latents", None)
+    out["train_time_s"] = round(time.perf_counter() - t0, 1)
+    if core.init_distributed(cfg.device).is_main:
+        _write_metrics(run_dir, out)
+    return out
+
+
+def load_pose_prior(cfg: Config, device: str | torch.device = "cpu"):
+    """The trained pose prior of this config (eval mode, frozen)."""
+    from sa3dhp.train import pose_prior
+
+    model = pose_prior.build_model(cfg.pose_prior)
+    path = stage_dir(cfg, POSE_PRIOR_DIR) / "checkpoint.safetensors"
+    weights = core.load_weights(path, pose_prior.STAGE, pose_prior.arch_of(cfg.pose_prior))
+    model.load_state_dict(weights["prior"])
+    return model.to(device).eval().requires_grad_(False)
+
+
+def train_motion_prior(cfg: Config) -> dict:
+    """Algorithm 1 step 3 on the ``mocap`` split (needs the pose prior)."""
+    from sa3dhp.train import motion_prior
+
+    run_dir = stage_dir(cfg, MOTION_PRIOR_DIR)
+    save_config(cfg, run_dir)
+    mocap = load_split(cfg.data, "mocap", images=False)
+    prior = load_pose_prior(cfg)
+    t0 = time.perf_counter()
+    out = motion_prior.train(
+        cfg.motion_prior, prior, mocap.poses, mocap.clip, run_dir, cfg.seed, cfg.device
+    )
+    out["train_time_s"] = round(time.perf_counter() - t0, 1)
+    if core.init_distributed(cfg.device).is_main:
+        _write_metrics(run_dir, out)
+    return out
+
+
+def load_motion_prior(cfg: Config, device: str | torch.device = "cpu"):
+    """The trained motion prior of this config (eval mode, frozen)."""
+    from sa3dhp.train import motion_prior
+
+    model = motion_prior.build_model(cfg.motion_prior)
+    path = stage_dir(cfg, MOTION_PRIOR_DIR) / "checkpoint.safetensors"
+    weights = core.load_weights(path, motion_prior.STAGE, motion_prior.arch_of(cfg.motion_prior))
+    model.load_state_dict(weights["motion"])
+    return model.to(device).eval().requires_grad_(False)
+
+
+def ks_uniform(z: np.ndarray) -> np.ndarray:
+    """Kolmogorov-Smirnov distance of each column of ``z`` ``(N, D)`` to U[-1, 1], ``(D,)``."""
+    x = np.sort(np.asarray(z, dtype=np.float64), axis=0)
+    n = x.shape[0]
+    cdf = np.clip((x + 1) / 2, 0, 1)
+    upper = np.arange(1, n + 1)[:, None] / n - cdf
+    lower = cdf - np.arange(n)[:, None] / n
+    return np.maximum(upper.max(0), lower.max(0))
+
+
+def evaluate_prior(cfg: Config, n_random: int = 10_000) -> dict:
+    """``sa3dhp evaluate prior``: reconstruction, latent uniformity, plausibility of decodes."""
+    from sa3dhp import metrics, plausibility
+    from sa3dhp.kinematics import canonical_direction_lengths, direction_bone_lengths, to_local
+    from sa3dhp.kinematics import forward_kinematics as fk
+    from sa3dhp.train import motion_prior as mp_train
+    from sa3dhp.train import pose_prior as pp_train
+    from sa3dhp.viz import decoded_poses_figure
+
+    mocap = load_split(cfg.data, "mocap", images=False)
+    _, val_poses = pp_train.split_mocap_poses(mocap.poses, mocap.clip, cfg.pose_prior.val_fraction)
+    prior = load_pose_prior(cfg)
+    rec = pp_train.evaluate_reconstruction(prior, val_poses)
+    rec.pop("latents")
+    # the aggregate posterior: Ep over every mocap pose (held-out clips alone are too few
+    # independent samples for a per-dimension KS test)
+    ks = ks_uniform(pp_train.evaluate_reconstruction(prior, mocap.poses)["latents"])
+    decoded = prior.sample(n_random, torch.Generator().manual_seed(cfg.seed)).numpy()
+    # how far canonical bone lengths alone are from each subject (the 'canonical' decoder's floor)
+    canonical = fk(to_local(val_poses), canonical_direction_lengths())
+    out = {
+        "pose_reconstruction": {k: round(v, 2) for k, v in rec.items()},
+        "canonical_length_floor": {
+            "mpjpe": round(metrics.mpjpe(canonical, val_poses), 2),
+            "pa_mpjpe": round(metrics.pa_mpjpe(canonical, val_poses), 2),
+        },
+        "latent_ks": {"max": round(float(ks.max()), 4), "mean": round(float(ks.mean()), 4)},
+        "latent_ks_per_dim": [round(float(k), 4) for k in ks],
+        "random_decodes": {
+            k: round(v, 4) for k, v in plausibility.plausibility_report(decoded).items()
+        },
+        "held_out_poses": len(val_poses),
+        "bone_length_spread_mm": round(
+            float(np.ptp(direction_bone_lengths(val_poses), axis=0).mean()), 1
+        ),
+    }
+    motion_ckpt = stage_dir(cfg, MOTION_PRIOR_DIR) / "checkpoint.safetensors"
+    if motion_ckpt.exists():
+        motion = load_motion_prior(cfg)
+        clips = mp_train.clip_array(mocap.poses, mocap.clip)
+        n_val = max(1, round(len(clips) * cfg.motion_prior.val_fraction))
+        val = torch.as_tensor(clips[-n_val:], dtype=torch.float32)
+        res = mp_train.evaluate_reconstruction(
+            motion, prior, val, cfg.motion_prior.seq_len, cfg.seed
+        )
+        out["motion_reconstruction"] = {k: round(v, 2) for k, v in res.items()}
+    run_dir = stage_dir(cfg, POSE_PRIOR_DIR)
+    fig = decoded_poses_figure(decoded[:16], run_dir / "random_decodes.png")
+    out["figure"] = str(fig)
+    (run_dir / "prior_eval.json").write_text(json.dumps(out, indent=1) + "\n")
+    return out

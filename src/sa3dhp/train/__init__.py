@@ -1,0 +1,1 @@
+"""Training stages and the shared training core."""

@@ -1,0 +1,179 @@
+"""Algorithm 1 step 3: train the motion prior {Em, Dm} on unpaired mocap motions.
+
+Samples are 30-frame windows of the mocap clips at 30 FPS *and* at 15 FPS (every other frame:
+the anchors of the slow relation), randomly reversed, flipped and turned about the vertical
+axis, so that both ends of every relation pair are motions the prior has seen. Em reads the
+frozen pose encoder's latents Ep(Y); the loss is the joint error of Dp(Dm(Em(Ep(Y)))) against Y
+(Dp frozen) plus a small latent term that speeds up early training.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from sa3dhp.models.motion_prior import MotionPrior
+from sa3dhp.models.pose_prior import PosePrior
+from sa3dhp.train import core
+from sa3dhp.train.pose_prior import augment_poses
+
+STAGE = "motion_prior"
+
+
+@dataclass
+class MotionPriorConfig:
+    """Motion-prior training (demo defaults: about two minutes on 2 CPU cores)."""
+
+    hidden: int = 128
+    layers: int = 2
+    seq_len: int = 30
+    steps: int = 1500
+    batch_size: int = 64
+    lr: float = 2e-3
+    latent_weight: float = 0.1
+    slow_fraction: float = 0.5  # share of windows sampled at 15 FPS
+    backward_fraction: float = 0.5  # share of windows reversed
+    val_fraction: float = 0.1
+    checkpoint_every: int = 500
+    log_every: int = 50
+
+
+def arch_of(cfg: MotionPriorConfig) -> dict:
+    """The architecture fields a checkpoint must match."""
+    return {"hidden": cfg.hidden, "layers": cfg.layers, "seq_len": cfg.seq_len}
+
+
+def build_model(cfg: MotionPriorConfig) -> MotionPrior:
+    """The motion prior described by ``cfg``."""
+    return MotionPrior(hidden=cfg.hidden, layers=cfg.layers, seq_len=cfg.seq_len)
+
+
+def clip_array(poses: np.ndarray, clip: np.ndarray) -> np.ndarray:
+    """Reshape frame-level mocap ``(F, 17, 3)`` into ``(C, L, 17, 3)`` (equal-length clips)."""
+    ids, counts = np.unique(clip, return_counts=True)
+    if len(set(counts.tolist())) != 1:
+        raise ValueError("mocap clips must all have the same length")
+    return poses.reshape(len(ids), int(counts[0]), *poses.shape[1:])
+
+
+def sample_windows(
+    clips: torch.Tensor,
+    n: int,
+    seq_len: int,
+    generator: torch.Generator,
+    slow_fraction: float,
+    backward_fraction: float,
+) -> torch.Tensor:
+    """``(n, seq_len, 17, 3)`` windows of ``clips`` ``(C, L, 17, 3)`` at 30 or 15 FPS."""
+    c, length = clips.shape[:2]
+    stride = torch.where(torch.rand(n, generator=generator) < slow_fraction, 2, 1)
+    span = (seq_len - 1) * stride + 1
+    start = (torch.rand(n, generator=generator) * (length - span + 1)).long()
+    which = torch.randint(c, (n,), generator=generator)
+    t = start[:, None] + stride[:, None] * torch.arange(seq_len)[None]
+    out = clips[which[:, None], t]
+    back = torch.rand(n, generator=generator) < backward_fraction
+    out[back] = out[back].flip(1)
+    return out
+
+
+def train(
+    cfg: MotionPriorConfig,
+    pose_prior: PosePrior,
+    poses: np.ndarray,
+    clip: np.ndarray,
+    run_dir: str | Path,
+    seed: int = 0,
+    device: str = "auto",
+) -> dict:
+    """Train the motion prior on mocap clips; resumes from ``run_dir`` if possible.
+
+    Returns:
+        ``val_mpjpe``: held-out motion reconstruction error (mm).
+    """
+    run_dir = Path(run_dir)
+    ctx = core.init_distributed(device)
+    clips = clip_array(poses, clip)
+    n_val = max(1, round(len(clips) * cfg.val_fraction))
+    train_clips = torch.as_tensor(clips[:-n_val], dtype=torch.float32)
+    val_clips = torch.as_tensor(clips[-n_val:], dtype=torch.float32)
+    pose_prior = pose_prior.to(ctx.device).eval().requires_grad_(False)
+    torch.manual_seed(seed)
+    model = build_model(cfg).to(ctx.device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    ckpt = run_dir / "checkpoint.safetensors"
+    start = 0
+    if ckpt.exists():
+        start = core.load_checkpoint(
+            ckpt,
+            stage=STAGE,
+            arch=arch_of(cfg),
+            models={"motion": model},
+            optimizers={"motion": opt},
+        )["step"]
+    ddp_model = ctx.wrap(model)
+    logger = core.RunLogger(run_dir, enabled=ctx.is_main, total_steps=cfg.steps, desc=STAGE)
+    logger.start(start)
+    per_rank = cfg.batch_size // ctx.world_size
+    for step in range(start, cfg.steps):
+        lr = cfg.lr * 0.5 * (1 + math.cos(math.pi * step / cfg.steps))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        gen = core.step_generator(seed * 1000 + ctx.rank, step)
+        y = sample_windows(
+            train_clips, per_rank, cfg.seq_len, gen, cfg.slow_fraction, cfg.backward_fraction
+        )
+        y = augment_poses(y, gen).to(ctx.device)  # (B, T, 17, 3)
+        b, t = y.shape[:2]
+        with torch.no_grad():
+            z = pose_prior.encode(y.flatten(0, 1)).view(b, t, -1)
+        _, z_rec = ddp_model(z)
+        rec = pose_prior.decode(z_rec.flatten(0, 1)).view_as(y)
+        loss_pose = (rec - y).norm(dim=-1).mean() / 1000.0
+        loss_latent = (z_rec - z).abs().mean()
+        loss = loss_pose + cfg.latent_weight * loss_latent
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
+            logger.log(step + 1, loss=loss.item(), rec_mm=loss_pose.item() * 1000.0, lr=lr)
+        if ctx.is_main and ((step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps):
+            core.save_checkpoint(
+                ckpt,
+                stage=STAGE,
+                arch=arch_of(cfg),
+                models={"motion": model},
+                optimizers={"motion": opt},
+                step=step + 1,
+                config=None,
+                extra={"written_by_rank": ctx.rank, "world_size": ctx.world_size},
+            )
+        core.crash_hook(step + 1)
+    logger.close()
+    out = evaluate_reconstruction(model, pose_prior, val_clips, cfg.seq_len, seed)
+    ctx.close()
+    return out
+
+
+@torch.no_grad()
+def evaluate_reconstruction(
+    model: MotionPrior, pose_prior: PosePrior, clips: torch.Tensor, seq_len: int, seed: int = 0
+) -> dict:
+    """Motion reconstruction MPJPE (mm) on 30 FPS and 15 FPS windows of held-out clips."""
+    model.eval()
+    gen = torch.Generator().manual_seed(seed + 12345)
+    out = {}
+    for name, slow in (("val_mpjpe", 0.0), ("val_mpjpe_15fps", 1.0)):
+        y = sample_windows(clips, 512, seq_len, gen, slow, 0.0)
+        device = next(model.parameters()).device
+        y = y.to(device)
+        b, t = y.shape[:2]
+        z = pose_prior.encode(y.flatten(0, 1)).view(b, t, -1)
+        rec = pose_prior.decode(model(z)[1].flatten(0, 1)).view_as(y)
+        out[name] = float((rec - y).norm(dim=-1).mean())
+    return out

@@ -1,0 +1,257 @@
+"""Algorithm 1 step 2: train the pose prior {Ep, Dp} (an AAE) on unpaired mocap poses.
+
+Loss: reconstruction (mean joint error, in metres) + ``adv_weight`` x adversarial loss that makes
+Ep(y) indistinguishable from U[-1, 1]^32. GAN loss: WGAN with gradient penalty (``gan="wgan-gp"``,
+default): its critic keeps giving useful gradients when the two distributions barely overlap
+(early in training, and near the cube's faces where tanh saturates), so the encoder is pulled
+towards the whole cube instead of collapsing onto a few modes; the non-saturating BCE loss
+(``gan="bce"``) is kept for comparison. An optional sliced-Wasserstein term (``sw_weight``)
+pulls every latent marginal towards U[-1, 1] directly.
+
+Augmentation: random left/right flips, and optionally a random rotation about the camera's
+vertical axis (``augment_yaw``, the authors' choice). It is off by default here because the
+synthetic mocap already spans every yaw, and under a tilted camera the camera's vertical axis is
+not the world's, so the rotation would create poses (rolled sideways) that the data never has.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from sa3dhp import relations
+from sa3dhp.models.pose_prior import LATENT_DIM, LatentCritic, PosePrior
+from sa3dhp.train import core
+
+STAGE = "pose_prior"
+
+
+@dataclass
+class PosePriorConfig:
+    """Pose-prior training (demo defaults: about a minute on 2 CPU cores)."""
+
+    arch: str = "mlp"  # mlp | tree
+    hidden: int = 512
+    blocks: int = 2
+    lengths: str = "predicted"  # predicted | canonical
+    steps: int = 3000
+    batch_size: int = 256
+    lr: float = 1e-3
+    critic_lr: float = 2e-4
+    adv_weight: float = 0.02
+    gan: str = "wgan-gp"  # wgan-gp | bce
+    gp_weight: float = 5.0
+    sw_weight: float = 0.0  # sliced-Wasserstein term towards U[-1, 1]^32 (0 = pure AAE)
+    augment_yaw: bool = False  # the mocap already spans every yaw; see the module docstring
+    augment_flip: bool = True
+    val_fraction: float = 0.1
+    checkpoint_every: int = 500
+    log_every: int = 50
+
+
+def arch_of(cfg: PosePriorConfig) -> dict:
+    """The architecture fields a checkpoint must match."""
+    return {"arch": cfg.arch, "hidden": cfg.hidden, "blocks": cfg.blocks, "lengths": cfg.lengths}
+
+
+def build_model(cfg: PosePriorConfig) -> PosePrior:
+    """The pose prior described by ``cfg``."""
+    return PosePrior(arch=cfg.arch, hidden=cfg.hidden, blocks=cfg.blocks, lengths=cfg.lengths)
+
+
+def split_mocap_poses(poses: np.ndarray, clip: np.ndarray, val_fraction: float):
+    """Train/held-out split by clip (the last ``val_fraction`` of clips are held out)."""
+    ids = np.unique(clip)
+    n_val = max(1, round(len(ids) * val_fraction))
+    val_mask = np.isin(clip, ids[-n_val:])
+    return poses[~val_mask], poses[val_mask]
+
+
+def random_yaw(n: int, generator: torch.Generator) -> torch.Tensor:
+    """``(n, 3, 3)`` rotations about the camera's vertical (y) axis, uniform angle."""
+    a = torch.rand(n, generator=generator) * 2 * math.pi
+    c, s = torch.cos(a), torch.sin(a)
+    zero, one = torch.zeros_like(a), torch.ones_like(a)
+    return torch.stack([c, zero, s, zero, one, zero, -s, zero, c], -1).view(n, 3, 3)
+
+
+def augment_poses(
+    y: torch.Tensor, generator: torch.Generator, yaw: bool = True, flip: bool = True
+) -> torch.Tensor:
+    """Random yaw about the vertical axis and random flips of ``(B, ..., 17, 3)`` poses.
+
+    The same transform is applied to every pose of a sample (so motions stay motions).
+    """
+    b = y.shape[0]
+    if flip:
+        f = relations.get("flip")
+        mask = torch.rand(b, generator=generator) < 0.5
+        if mask.any():
+            y = y.clone()
+            y[mask] = f.pose(y[mask])  # type: ignore[assignment]
+    if yaw:
+        rot = random_yaw(b, generator).to(y.dtype)
+        shape = y.shape
+        y = (y.reshape(b, -1, 3) @ rot.transpose(1, 2)).reshape(shape)
+    return y
+
+
+def critic_loss(
+    critic: LatentCritic,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    gan: str,
+    gp_weight: float,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Critic/discriminator loss; ``real`` are prior samples, ``fake`` encoder outputs."""
+    if gan == "bce":
+        bce = torch.nn.functional.binary_cross_entropy_with_logits
+        return bce(critic(real), torch.ones(len(real))) + bce(critic(fake), torch.zeros(len(fake)))
+    eps = torch.rand(len(real), 1, generator=generator).to(real)
+    mix = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    grad = torch.autograd.grad(critic(mix).sum(), mix, create_graph=True)[0]
+    gp = ((grad.norm(dim=-1) - 1) ** 2).mean()
+    return critic(fake).mean() - critic(real).mean() + gp_weight * gp
+
+
+def sliced_wasserstein(
+    z: torch.Tensor, prior: torch.Tensor, generator: torch.Generator
+) -> torch.Tensor:
+    """Squared sliced Wasserstein-2 distance between two batches ``(B, D)``, along every axis
+    (the per-dimension marginals) and as many random directions."""
+    d = z.shape[1]
+    dirs = torch.randn(d, d, generator=generator).to(z)
+    dirs = torch.cat([torch.eye(d, device=z.device, dtype=z.dtype), dirs / dirs.norm(dim=0)], 1)
+    a, _ = torch.sort(z @ dirs, dim=0)
+    b, _ = torch.sort(prior @ dirs, dim=0)
+    return ((a - b) ** 2).mean()
+
+
+def generator_adv_loss(critic: LatentCritic, fake: torch.Tensor, gan: str) -> torch.Tensor:
+    """Adversarial loss of the encoder."""
+    if gan == "bce":
+        bce = torch.nn.functional.binary_cross_entropy_with_logits
+        return bce(critic(fake), torch.ones(len(fake)))
+    return -critic(fake).mean()
+
+
+def train(
+    cfg: PosePriorConfig,
+    poses: np.ndarray,
+    clip: np.ndarray,
+    run_dir: str | Path,
+    seed: int = 0,
+    device: str = "auto",
+) -> dict:
+    """Train the pose prior on mocap poses ``(F, 17, 3)``; resumes from ``run_dir`` if possible.
+
+    Returns:
+        Final held-out reconstruction metrics (``val_mpjpe`` mm, ``val_pa_mpjpe`` mm).
+    """
+    if cfg.gan not in ("wgan-gp", "bce"):
+        raise ValueError(f"pose_prior.gan must be 'wgan-gp' or 'bce', got '{cfg.gan}'")
+    run_dir = Path(run_dir)
+    ctx = core.init_distributed(device)
+    train_poses, val_poses = split_mocap_poses(poses, clip, cfg.val_fraction)
+    data = torch.as_tensor(train_poses, dtype=torch.float32)
+    torch.manual_seed(seed)
+    model = build_model(cfg).to(ctx.device)
+    critic = LatentCritic().to(ctx.device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    opt_c = torch.optim.Adam(critic.parameters(), lr=cfg.critic_lr, betas=(0.5, 0.9))
+    ckpt = run_dir / "checkpoint.safetensors"
+    start = 0
+    if ckpt.exists():
+        start = core.load_checkpoint(
+            ckpt,
+            stage=STAGE,
+            arch=arch_of(cfg),
+            models={"prior": model, "critic": critic},
+            optimizers={"prior": opt, "critic": opt_c},
+        )["step"]
+    # the critic's gradient penalty needs double backward, which DDP does not support: both
+    # networks are synchronised by averaging gradients over ranks instead (same result)
+    ctx.broadcast_params(model)
+    ctx.broadcast_params(critic)
+    sampler = core.EpochSampler(len(data), cfg.batch_size, seed, ctx.rank, ctx.world_size)
+    logger = core.RunLogger(run_dir, enabled=ctx.is_main, total_steps=cfg.steps, desc=STAGE)
+    logger.start(start)
+    for step in range(start, cfg.steps):
+        lr = cfg.lr * 0.5 * (1 + math.cos(math.pi * step / cfg.steps))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        gen = core.step_generator(seed * 1009 + ctx.rank, step)
+        y = augment_poses(data[sampler.batch_indices(step)], gen, cfg.augment_yaw, cfg.augment_flip)
+        y = y.to(ctx.device)
+        # critic step
+        with torch.no_grad():
+            fake = model.encode(y)
+        real = (torch.rand(len(y), LATENT_DIM, generator=gen) * 2 - 1).to(ctx.device)
+        loss_c = critic_loss(critic, real, fake, cfg.gan, cfg.gp_weight, gen)
+        opt_c.zero_grad(set_to_none=True)
+        loss_c.backward()
+        ctx.sync_grads(critic)
+        opt_c.step()
+        # auto-encoder step
+        z, rec = model(y)
+        loss_rec = (rec - y).norm(dim=-1).mean() / 1000.0
+        loss_adv = generator_adv_loss(critic, z, cfg.gan)
+        loss = loss_rec + cfg.adv_weight * loss_adv
+        if cfg.sw_weight > 0:
+            prior = (torch.rand(len(y), LATENT_DIM, generator=gen) * 2 - 1).to(ctx.device)
+            loss = loss + cfg.sw_weight * sliced_wasserstein(z, prior, gen)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        ctx.sync_grads(model)
+        opt.step()
+        if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
+            logger.log(
+                step + 1,
+                loss=loss.item(),
+                rec_mm=loss_rec.item() * 1000.0,
+                adv=loss_adv.item(),
+                critic=loss_c.item(),
+                lr=lr,
+            )
+        if ctx.is_main and ((step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps):
+            core.save_checkpoint(
+                ckpt,
+                stage=STAGE,
+                arch=arch_of(cfg),
+                models={"prior": model, "critic": critic},
+                optimizers={"prior": opt, "critic": opt_c},
+                step=step + 1,
+                config=None,
+                extra={"written_by_rank": ctx.rank, "world_size": ctx.world_size},
+            )
+        core.crash_hook(step + 1)
+    logger.close()
+    metrics = evaluate_reconstruction(model, val_poses)
+    ctx.close()
+    return metrics
+
+
+@torch.no_grad()
+def evaluate_reconstruction(model: PosePrior, poses: np.ndarray, batch: int = 2048) -> dict:
+    """Held-out reconstruction MPJPE / PA-MPJPE (mm) and the latents ``(N, 32)``."""
+    from sa3dhp import metrics
+
+    model.eval()
+    device = next(model.parameters()).device
+    recs, zs = [], []
+    for i in range(0, len(poses), batch):
+        y = torch.as_tensor(poses[i : i + batch], dtype=torch.float32, device=device)
+        z, rec = model(y)
+        recs.append(rec.cpu().numpy())
+        zs.append(z.cpu().numpy())
+    rec = np.concatenate(recs)
+    return {
+        "val_mpjpe": metrics.mpjpe(rec, poses),
+        "val_pa_mpjpe": metrics.pa_mpjpe(rec, poses),
+        "latents": np.concatenate(zs),
+    }

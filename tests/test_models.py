@@ -1,0 +1,79 @@
+"""Forward / backward / no-NaN / output-shape tests for every model."""
+
+import pytest
+import torch
+
+from sa3dhp.models.image_to_latent import ImageToLatent
+from sa3dhp.models.motion_prior import MotionPrior
+from sa3dhp.models.pose_prior import LatentCritic, PosePrior
+from sa3dhp.models.relation_net import RelationNet
+from tests.conftest import random_poses
+
+
+def _check_backward(module: torch.nn.Module, loss: torch.Tensor) -> None:
+    assert torch.isfinite(loss)
+    loss.backward()
+    grads = [p.grad for p in module.parameters() if p.requires_grad]
+    assert grads and all(g is not None and torch.isfinite(g).all() for g in grads)
+    assert any(g.abs().sum() > 0 for g in grads)
+
+
+@pytest.mark.parametrize("arch", ["mlp", "tree"])
+@pytest.mark.parametrize("lengths", ["predicted", "canonical"])
+def test_pose_prior(arch, lengths):
+    torch.manual_seed(0)
+    model = PosePrior(arch=arch, hidden=64, lengths=lengths)
+    y = torch.as_tensor(random_poses(8), dtype=torch.float32)
+    z, rec = model(y)
+    assert z.shape == (8, 32) and rec.shape == (8, 17, 3)
+    assert z.abs().max() <= 1 and torch.isfinite(rec).all()
+    assert rec[:, 0].abs().max() == 0  # root-relative
+    _check_backward(model, (rec - y).norm(dim=-1).mean())
+    assert model.sample(5).shape == (5, 17, 3)
+    with pytest.raises(ValueError, match=r"\(B, 17, 3\)"):
+        model.encode(torch.zeros(8, 16, 3))
+
+
+def test_latent_critic():
+    critic = LatentCritic(hidden=32)
+    out = critic(torch.rand(6, 32) * 2 - 1)
+    assert out.shape == (6,)
+    _check_backward(critic, out.mean())
+
+
+def test_motion_prior():
+    torch.manual_seed(0)
+    model = MotionPrior()
+    z = torch.rand(3, 30, 32) * 2 - 1
+    v, rec = model(z)
+    assert v.shape == (3, 128) and rec.shape == (3, 30, 32)
+    assert v.abs().max() <= 1 and rec.abs().max() <= 1
+    _check_backward(model, (rec - z).abs().mean())
+    with pytest.raises(ValueError, match=r"\(B, T, 32\)"):
+        model.encode(torch.zeros(3, 30, 31))
+
+
+@pytest.mark.parametrize("backbone", ["resnet18", "resnet50"])
+@pytest.mark.parametrize("head", ["latent", "pose"])
+def test_image_to_latent(backbone, head):
+    torch.manual_seed(0)
+    model = ImageToLatent(backbone, weights=None, conv_channels=64, fc_hidden=64, head=head)
+    x = torch.randint(0, 256, (2, 3, 64, 64), dtype=torch.uint8)
+    out = model(x)
+    assert out.shape == ((2, 32) if head == "latent" else (2, 17, 3))
+    assert torch.isfinite(out).all()
+    if head == "latent":
+        assert out.abs().max() <= 1
+    _check_backward(model, out.square().mean())
+    assert "random" in model.weights_source
+
+
+@pytest.mark.parametrize("dim", [32, 128])
+def test_relation_net(dim):
+    net = RelationNet(dim, hidden=64)
+    u = torch.rand(5, dim) * 2 - 1
+    out = net(u)
+    assert out.shape == (5, dim) and out.abs().max() <= 1
+    _check_backward(net, (out - u).abs().mean())
+    with pytest.raises(ValueError, match=str(dim)):
+        net(torch.zeros(5, dim + 1))
