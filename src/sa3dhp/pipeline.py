@@ -17,7 +17,7 @@ from sa3dhp.config import Config, save_config
 from sa3dhp.data.synth import load_split
 from sa3dhp.train import core
 
-POSE_PRIOR_DIR, MOTION_PRIOR_DIR = "pose_prior", "motion_prior"
+POSE_PRIOR_DIR, MOTION_PRIOR_DIR = "pose_prior", "motion_prior"  # = the stages' STAGE names
 
 
 def stage_dir(cfg: Config, stage: str) -> Path:
@@ -40,20 +40,24 @@ def train_pose_prior(cfg: Config) -> dict:
     out = pose_prior.train(cfg.pose_prior, mocap.poses, mocap.clip, run_dir, cfg.seed, cfg.device)
     out.pop("latents", None)
     out["train_time_s"] = round(time.perf_counter() - t0, 1)
-    if core.init_distributed(cfg.device).is_main:
+    if core.is_main_process():
         _write_metrics(run_dir, out)
     return out
+
+
+def _load_frozen(cfg: Config, stage_module, stage_cfg, name: str, device) -> torch.nn.Module:
+    path = stage_dir(cfg, stage_module.STAGE) / "checkpoint.safetensors"
+    weights = core.load_weights(path, stage_module.STAGE, stage_module.arch_of(stage_cfg))
+    model = stage_module.build_model(stage_cfg)
+    model.load_state_dict(weights[name])
+    return model.to(device).eval().requires_grad_(False)
 
 
 def load_pose_prior(cfg: Config, device: str | torch.device = "cpu"):
     """The trained pose prior of this config (eval mode, frozen)."""
     from sa3dhp.train import pose_prior
 
-    model = pose_prior.build_model(cfg.pose_prior)
-    path = stage_dir(cfg, POSE_PRIOR_DIR) / "checkpoint.safetensors"
-    weights = core.load_weights(path, pose_prior.STAGE, pose_prior.arch_of(cfg.pose_prior))
-    model.load_state_dict(weights["prior"])
-    return model.to(device).eval().requires_grad_(False)
+    return _load_frozen(cfg, pose_prior, cfg.pose_prior, "prior", device)
 
 
 def train_motion_prior(cfg: Config) -> dict:
@@ -69,7 +73,7 @@ def train_motion_prior(cfg: Config) -> dict:
         cfg.motion_prior, prior, mocap.poses, mocap.clip, run_dir, cfg.seed, cfg.device
     )
     out["train_time_s"] = round(time.perf_counter() - t0, 1)
-    if core.init_distributed(cfg.device).is_main:
+    if core.is_main_process():
         _write_metrics(run_dir, out)
     return out
 
@@ -78,11 +82,7 @@ def load_motion_prior(cfg: Config, device: str | torch.device = "cpu"):
     """The trained motion prior of this config (eval mode, frozen)."""
     from sa3dhp.train import motion_prior
 
-    model = motion_prior.build_model(cfg.motion_prior)
-    path = stage_dir(cfg, MOTION_PRIOR_DIR) / "checkpoint.safetensors"
-    weights = core.load_weights(path, motion_prior.STAGE, motion_prior.arch_of(cfg.motion_prior))
-    model.load_state_dict(weights["motion"])
-    return model.to(device).eval().requires_grad_(False)
+    return _load_frozen(cfg, motion_prior, cfg.motion_prior, "motion", device)
 
 
 def ks_uniform(z: np.ndarray) -> np.ndarray:

@@ -2,10 +2,10 @@
 
 Em: Z = Ep(Y) ``(B, T, 32)`` -> 2-layer bidirectional LSTM (128 hidden) -> the last layer's final
 forward and backward hidden states, concatenated -> FC -> tanh -> v ``(B, 128)`` in [-1, 1].
-Dm: v initialises the hidden and cell states of a 2-layer bidirectional LSTM (v is its only
-data input: no chained, autoregressive input -- each step reads a fixed sinusoidal encoding of
-its time index, which carries no data) -> FC per step -> tanh -> ``(B, T, 32)`` pose latents,
-which the frozen pose decoder Dp turns into poses.
+Dm: v initialises the hidden and cell states of a 2-layer bidirectional LSTM and is repeated as
+its input at every step next to a fixed sinusoidal encoding of the time index (v is its only
+data: no chained, autoregressive input) -> FC per step -> clamp to [-1, 1] -> ``(B, T, 32)``
+pose latents, which the frozen pose decoder Dp turns into poses.
 """
 
 from __future__ import annotations
@@ -54,7 +54,9 @@ class MotionPrior(nn.Module):
         self.init_fc = nn.Linear(
             motion_dim, 2 * layers * 2 * hidden
         )  # (h0, c0) per layer+direction
-        self.dec = nn.LSTM(16, hidden, num_layers=layers, bidirectional=True, batch_first=True)
+        self.dec = nn.LSTM(
+            16 + motion_dim, hidden, num_layers=layers, bidirectional=True, batch_first=True
+        )
         self.dec_fc = nn.Linear(2 * hidden, LATENT_DIM)
         self.register_buffer("steps", time_encoding(seq_len), persistent=False)
 
@@ -75,8 +77,13 @@ class MotionPrior(nn.Module):
         h0 = init[:, 0].transpose(0, 1).contiguous()
         c0 = init[:, 1].transpose(0, 1).contiguous()
         steps = self.steps.to(v.dtype).expand(b, -1, -1)
-        out, _ = self.dec(steps, (h0, c0))
-        return torch.tanh(self.dec_fc(out))
+        # v is the decoder's only data: it initialises the states and is repeated at every step
+        # next to the time encoding (no chained / autoregressive input)
+        inputs = torch.cat([steps, v[:, None].expand(-1, self.seq_len, -1)], dim=-1)
+        out, _ = self.dec(inputs, (h0, c0))
+        # linear then clamped to the cube: a tanh here saturates on the many targets near +-1
+        # of a uniform latent and slows training down badly
+        return self.dec_fc(out).clamp(-1.0, 1.0)
 
     def forward(self, z_seq: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Returns ``(v, reconstructed latent sequence)``."""

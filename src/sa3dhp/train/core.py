@@ -44,6 +44,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import math
 import os
 import random
 import secrets
@@ -213,6 +214,11 @@ class DistContext:
             dist.destroy_process_group()
 
 
+def is_main_process() -> bool:
+    """Rank 0 of a torchrun launch, or a plain single process."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def init_distributed(device_preference: str = "auto") -> DistContext:
     """Join the torchrun process group when ``WORLD_SIZE > 1``, else run as a single process.
 
@@ -343,6 +349,14 @@ class EpochSampler:
         epoch, i = divmod(step, self.steps_per_epoch)
         b = self.per_rank_batch
         return self.epoch_indices(epoch)[i * b : (i + 1) * b]
+
+
+def cosine_lr(optimizer: torch.optim.Optimizer, base_lr: float, step: int, total: int) -> float:
+    """Set every group's learning rate to the cosine schedule's value at ``step``; return it."""
+    lr = base_lr * 0.5 * (1 + math.cos(math.pi * step / max(total, 1)))
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    return lr
 
 
 def crash_hook(step: int) -> None:

@@ -38,14 +38,14 @@ class PosePriorConfig:
     hidden: int = 512
     blocks: int = 2
     lengths: str = "predicted"  # predicted | canonical
-    steps: int = 3000
+    steps: int = 2500
     batch_size: int = 256
     lr: float = 1e-3
     critic_lr: float = 2e-4
-    adv_weight: float = 0.02
+    adv_weight: float = 0.002
     gan: str = "wgan-gp"  # wgan-gp | bce
     gp_weight: float = 5.0
-    sw_weight: float = 0.0  # sliced-Wasserstein term towards U[-1, 1]^32 (0 = pure AAE)
+    sw_weight: float = 1.0  # sliced-Wasserstein term towards U[-1, 1]^32 (0 = pure AAE)
     augment_yaw: bool = False  # the mocap already spans every yaw; see the module docstring
     augment_flip: bool = True
     val_fraction: float = 0.1
@@ -182,9 +182,7 @@ def train(
     logger = core.RunLogger(run_dir, enabled=ctx.is_main, total_steps=cfg.steps, desc=STAGE)
     logger.start(start)
     for step in range(start, cfg.steps):
-        lr = cfg.lr * 0.5 * (1 + math.cos(math.pi * step / cfg.steps))
-        for g in opt.param_groups:
-            g["lr"] = lr
+        lr = core.cosine_lr(opt, cfg.lr, step, cfg.steps)
         gen = core.step_generator(seed * 1009 + ctx.rank, step)
         y = augment_poses(data[sampler.batch_indices(step)], gen, cfg.augment_yaw, cfg.augment_flip)
         y = y.to(ctx.device)

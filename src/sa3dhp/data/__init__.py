@@ -1,0 +1,1 @@
+"""The synthetic world: procedural motion, rendering, cached dataset splits and previews."""
