@@ -69,12 +69,24 @@ def cmd_train_motion_prior(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_evaluate_prior(args: argparse.Namespace) -> int:
-    from sa3dhp.pipeline import evaluate_prior
+def cmd_train_source(args: argparse.Namespace) -> int:
+    from sa3dhp.pipeline import train_image_model
 
-    out = evaluate_prior(_load(args))
-    out.pop("latent_ks_per_dim")
-    print(json.dumps(out, indent=1))
+    print(json.dumps(train_image_model(_load(args), args.variant), indent=1))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from sa3dhp.pipeline import evaluate_image_model, evaluate_prior
+
+    if args.overrides and args.overrides[0] == "prior":
+        args.overrides = args.overrides[1:]
+        out = evaluate_prior(_load(args))
+        out.pop("latent_ks_per_dim")
+        print(json.dumps(out, indent=1))
+        return 0
+    table = evaluate_image_model(_load(args), args.checkpoint, args.split, args.variant)
+    print(json.dumps({"overall": table["overall"], "frames": table["frames"]}, indent=1))
     return 0
 
 
@@ -129,14 +141,37 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_args(p)
     p.set_defaults(func=cmd_train_motion_prior)
 
-    evaluate = sub.add_parser("evaluate", help="evaluate trained models").add_subparsers(
-        dest="evaluate_command", required=True, metavar="WHAT"
-    )
-    p = evaluate.add_parser(
-        "prior", help="reconstruction, latent uniformity (KS) and plausibility of random decodes"
+    p = train.add_parser("source", help="step 4: the image-to-latent regressor Gs (or a baseline)")
+    p.add_argument(
+        "--variant",
+        choices=["source", "direct", "oracle"],
+        default="source",
+        help="source: ours (FK(Dp(G(x))) on source labels); direct: direct-regression baseline; "
+        "oracle: trained on target_oracle labels (upper bound)",
     )
     _add_config_args(p)
-    p.set_defaults(func=cmd_evaluate_prior)
+    p.set_defaults(func=cmd_train_source)
+
+    p = sub.add_parser(
+        "evaluate",
+        help="3D pose metrics of an image model on a split; `evaluate prior` judges the priors",
+        description="sa3dhp evaluate [--checkpoint PATH] [--split SPLIT] [overrides]  |  "
+        "sa3dhp evaluate prior [overrides]",
+    )
+    p.add_argument("--checkpoint", default=None, help="G checkpoint (default: the config's run)")
+    p.add_argument(
+        "--split",
+        default="target_test",
+        choices=["target_test", "source_val", "target_oracle", "source_train"],
+    )
+    p.add_argument(
+        "--variant",
+        default="source",
+        choices=["source", "direct", "oracle"],
+        help="which run when no --checkpoint",
+    )
+    _add_config_args(p)
+    p.set_defaults(func=cmd_evaluate)
 
     rel = sub.add_parser("relations", help="the relation catalogue").add_subparsers(
         dest="relations_command", required=True, metavar="SUBCOMMAND"

@@ -16,6 +16,7 @@ from sa3dhp.data.synth import WorldConfig
 from sa3dhp.train import core
 from sa3dhp.train.motion_prior import MotionPriorConfig
 from sa3dhp.train.pose_prior import PosePriorConfig
+from sa3dhp.train.source import SourceConfig
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Config:
     data: WorldConfig = field(default_factory=WorldConfig)
     pose_prior: PosePriorConfig = field(default_factory=PosePriorConfig)
     motion_prior: MotionPriorConfig = field(default_factory=MotionPriorConfig)
+    source: SourceConfig = field(default_factory=SourceConfig)
 
 
 def builtin_configs() -> list[str]:

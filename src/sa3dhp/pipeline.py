@@ -85,6 +85,64 @@ def load_motion_prior(cfg: Config, device: str | torch.device = "cpu"):
     return _load_frozen(cfg, motion_prior, cfg.motion_prior, "motion", device)
 
 
+IMAGE_MODEL_DIRS = {"source": "source", "direct": "direct_regression", "oracle": "oracle"}
+
+
+def image_model_config(cfg: Config, variant: str):
+    """The G training config of ``source`` (ours), ``direct`` or ``oracle``."""
+    from dataclasses import replace
+
+    if variant not in IMAGE_MODEL_DIRS:
+        raise ValueError(f"variant must be one of {sorted(IMAGE_MODEL_DIRS)}, got '{variant}'")
+    if variant == "direct":
+        return replace(cfg.source, head="pose")
+    if variant == "oracle":
+        init = stage_dir(cfg, IMAGE_MODEL_DIRS["source"]) / "checkpoint.safetensors"
+        return replace(cfg.source, split="target_oracle", init=cfg.source.init or str(init))
+    return cfg.source
+
+
+def train_image_model(cfg: Config, variant: str = "source") -> dict:
+    """Algorithm 1 step 4 (``source``) or a baseline (``direct`` regression, ``oracle``)."""
+    from sa3dhp.train import source
+
+    scfg = image_model_config(cfg, variant)
+    run_dir = stage_dir(cfg, IMAGE_MODEL_DIRS[variant])
+    save_config(cfg, run_dir)
+    data = load_split(cfg.data, scfg.split)
+    prior = load_pose_prior(cfg) if scfg.head == "latent" else None
+    prior_path = stage_dir(cfg, POSE_PRIOR_DIR) / "checkpoint.safetensors"
+    t0 = time.perf_counter()
+    out = source.train(
+        scfg,
+        prior,
+        data.images,
+        data.poses,
+        run_dir,
+        cfg.seed,
+        cfg.device,
+        extra={"pose_prior": str(prior_path) if prior is not None else None, "variant": variant},
+    )
+    out["train_time_s"] = round(time.perf_counter() - t0, 1)
+    if core.is_main_process():
+        _write_metrics(run_dir, out)
+    return out
+
+
+def evaluate_image_model(
+    cfg: Config,
+    checkpoint: str | Path | None = None,
+    split: str = "target_test",
+    variant: str = "source",
+) -> dict:
+    """Metrics of a G checkpoint (default: the config's ``variant`` run) on a labelled split."""
+    from sa3dhp.evaluate import evaluate_split
+
+    if checkpoint is None:
+        checkpoint = stage_dir(cfg, IMAGE_MODEL_DIRS[variant]) / "checkpoint.safetensors"
+    return evaluate_split(checkpoint, load_split(cfg.data, split), device=cfg.device)
+
+
 def ks_uniform(z: np.ndarray) -> np.ndarray:
     """Kolmogorov-Smirnov distance of each column of ``z`` ``(N, D)`` to U[-1, 1], ``(D,)``."""
     x = np.sort(np.asarray(z, dtype=np.float64), axis=0)

@@ -1,0 +1,156 @@
+"""``sa3dhp evaluate``: an image model's 3D pose metrics on a labelled split.
+
+Writes, next to the checkpoint (or to ``--out``): ``predictions_<split>.npz`` (pred, gt, clip,
+frame, action), ``metrics_<split>.json`` and ``metrics_<split>.md`` (MPJPE, PA-MPJPE, N-MPJPE,
+PCK@150 mm, AUC, per action and per joint) and ``predictions_<split>.png`` (crops with the
+predicted and true skeletons, the 3D prediction against the truth, and a second view).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from sa3dhp import metrics
+from sa3dhp import skeleton as sk
+from sa3dhp.camera import project_to_crop
+from sa3dhp.data.store import Split
+from sa3dhp.models.image_to_latent import ImageToLatent
+from sa3dhp.models.pose_prior import PosePrior
+from sa3dhp.train import core
+from sa3dhp.train import pose_prior as pp_train
+from sa3dhp.train import source as source_train
+from sa3dhp.viz import plot_pose_2d, plot_pose_3d
+
+
+def load_image_model(
+    checkpoint: str | Path, device: str | torch.device = "cpu"
+) -> tuple[ImageToLatent, PosePrior | None, dict]:
+    """G from a checkpoint of :mod:`sa3dhp.train.source` (or adaptation), its Dp, and its info."""
+    info = core.checkpoint_info(checkpoint, source_train.STAGE)
+    arch = info["arch"]
+    model = ImageToLatent(
+        arch["backbone"],
+        weights=None,
+        conv_channels=arch["conv_channels"],
+        fc_hidden=arch["fc_hidden"],
+        head=arch["head"],
+    )
+    model.load_state_dict(core.load_weights(checkpoint, source_train.STAGE)["G"])
+    prior = None
+    if arch["head"] == "latent":
+        prior_path = info["extra"].get("pose_prior")
+        if not prior_path:
+            raise core.CheckpointError(
+                f"{checkpoint}: does not name the pose prior it decodes with"
+            )
+        prior_arch = core.checkpoint_info(prior_path, pp_train.STAGE)["arch"]
+        prior = PosePrior(**prior_arch)
+        prior.load_state_dict(core.load_weights(prior_path, pp_train.STAGE, prior_arch)["prior"])
+        prior = prior.to(device).eval().requires_grad_(False)
+    return model.to(device).eval(), prior, info
+
+
+@torch.no_grad()
+def predict(
+    model: ImageToLatent, prior: PosePrior | None, images: np.ndarray, batch: int = 256
+) -> np.ndarray:
+    """Root-relative poses ``(N, 17, 3)`` mm for crops ``(N, S, S, 3)`` uint8."""
+    device = next(model.parameters()).device
+    out = []
+    for i in range(0, len(images), batch):
+        x = torch.as_tensor(images[i : i + batch]).permute(0, 3, 1, 2).to(device)
+        out.append(source_train.predict_poses(model, prior, x).float().cpu().numpy())
+    return np.concatenate(out)
+
+
+def metrics_table(pred: np.ndarray, gt: np.ndarray, actions: np.ndarray, names: list[str]) -> dict:
+    """All metrics, per action and per joint."""
+    labels = np.array([names[a] if a >= 0 else "unknown" for a in actions])
+    return {
+        "overall": metrics.all_metrics(pred, gt),
+        "per_action": metrics.per_group(pred, gt, labels),
+        "per_joint_mpjpe": dict(
+            zip(sk.JOINT_NAMES, (float(v) for v in metrics.per_joint(pred, gt)), strict=True)
+        ),
+        "frames": len(gt),
+    }
+
+
+def to_markdown(table: dict, title: str) -> str:
+    """The metrics table as Markdown."""
+    cols = ("mpjpe", "pa_mpjpe", "n_mpjpe", "pck", "auc")
+    lines = [
+        f"### {title}\n",
+        "| rows | frames | MPJPE | PA-MPJPE | N-MPJPE | PCK@150 | AUC |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    rows = [("**all**", {**table["overall"], "count": table["frames"]})]
+    rows += sorted(table["per_action"].items())
+    for name, m in rows:
+        vals = " | ".join(f"{m[c]:.1f}" for c in cols)
+        lines.append(f"| {name} | {int(m['count'])} | {vals} |")
+    return "\n".join(lines) + "\n"
+
+
+def predictions_figure(
+    split: Split, pred: np.ndarray, path: Path, n: int = 6, seed: int = 0
+) -> Path:
+    """Crops with true (dashed) and predicted skeletons, 3D prediction vs truth, second view."""
+    rng = np.random.default_rng(seed)
+    idx = np.sort(rng.choice(len(pred), min(n, len(pred)), replace=False))
+    size = split.meta["image_size"]
+    fig = Figure(figsize=(7.5, 2.4 * len(idx)))
+    for r, i in enumerate(idx):
+        gt2d = project_to_crop(split.poses[i], split.roots[i], split.extent_mm[i], size)
+        pr2d = project_to_crop(pred[i], split.roots[i], split.extent_mm[i], size)
+        ax = fig.add_subplot(len(idx), 3, 3 * r + 1)
+        ax.imshow(split.images[i], extent=(0, size, size, 0), interpolation="nearest")
+        plot_pose_2d(ax, gt2d, style="--", lw=1.0)
+        plot_pose_2d(ax, pr2d, lw=1.4)
+        ax.set_xlim(0, size)
+        ax.set_ylim(size, 0)
+        ax.axis("off")
+        err = float(np.linalg.norm(pred[i] - split.poses[i], axis=-1).mean())
+        ax.set_title(f"frame {i}: MPJPE {err:.0f} mm", fontsize=7)
+        for c, (azim, elev, label) in enumerate(
+            ((-90.0, 10.0, "camera view"), (0.0, 10.0, "side view"))
+        ):
+            ax = fig.add_subplot(len(idx), 3, 3 * r + 2 + c, projection="3d")
+            plot_pose_3d(ax, split.poses[i], style="--", azim=azim, elev=elev)
+            plot_pose_3d(ax, pred[i], azim=azim, elev=elev, title=f"{label} (dashed: truth)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    return path
+
+
+def evaluate_split(
+    checkpoint: str | Path, split: Split, out_dir: str | Path | None = None, device: str = "auto"
+) -> dict:
+    """Evaluate a G checkpoint on a labelled split and write the outputs (module docstring)."""
+    if not split.labelled:
+        raise ValueError(f"split '{split.meta.get('split')}' has no labels to evaluate against")
+    name = split.meta["split"]
+    out_dir = Path(out_dir) if out_dir else Path(checkpoint).parent
+    model, prior, info = load_image_model(checkpoint, core.resolve_device(device))
+    pred = predict(model, prior, split.images)
+    np.savez(
+        out_dir / f"predictions_{name}.npz",
+        pred=pred.astype(np.float32),
+        gt=split.poses,
+        clip=split.clip,
+        frame=split.frame,
+        action=split.action,
+    )
+    table = metrics_table(pred, split.poses, split.action, split.meta["actions"])
+    table["checkpoint"] = str(checkpoint)
+    table["trained_on"] = info["extra"].get("split")
+    (out_dir / f"metrics_{name}.json").write_text(json.dumps(table, indent=1) + "\n")
+    (out_dir / f"metrics_{name}.md").write_text(to_markdown(table, f"{checkpoint} on {name}"))
+    predictions_figure(split, pred, out_dir / f"predictions_{name}.png")
+    return table

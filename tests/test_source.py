@@ -1,0 +1,85 @@
+"""Source pre-training of G, the baselines, and the evaluate command."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from sa3dhp import metrics, pipeline
+from sa3dhp.config import load_config
+from sa3dhp.train import core
+from tests.test_stages import TINY_PRIORS
+from tests.test_synth import TINY
+
+TINY_SOURCE = [
+    "source.steps=3",
+    "source.batch_size=4",
+    "source.conv_channels=16",
+    "source.fc_hidden=16",
+    "source.weights=none",
+    "source.checkpoint_every=2",
+    "source.log_every=1",
+]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("source")
+    cfg = load_config(
+        "demo",
+        [*TINY, *TINY_PRIORS, *TINY_SOURCE, f"data.cache_dir={tmp}/cache", f"out_dir={tmp}/run"],
+    )
+    pipeline.train_pose_prior(cfg)
+    prior_before = {k: v.clone() for k, v in pipeline.load_pose_prior(cfg).state_dict().items()}
+    for variant in ("source", "direct", "oracle"):
+        pipeline.train_image_model(cfg, variant)
+    return cfg, prior_before
+
+
+def test_pose_prior_stays_frozen_during_source_training(trained):
+    cfg, before = trained
+    after = pipeline.load_pose_prior(cfg).state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_each_variant_trains_its_own_model_on_its_own_split(trained):
+    cfg, _ = trained
+    infos = {}
+    for variant, directory in pipeline.IMAGE_MODEL_DIRS.items():
+        ckpt = pipeline.stage_dir(cfg, directory) / "checkpoint.safetensors"
+        infos[variant] = core.checkpoint_info(ckpt, "image_to_latent")
+    assert (
+        infos["source"]["arch"]["head"] == "latent"
+        and infos["source"]["extra"]["split"] == "source_train"
+    )
+    assert (
+        infos["direct"]["arch"]["head"] == "pose" and infos["direct"]["extra"]["pose_prior"] is None
+    )
+    assert infos["oracle"]["extra"]["split"] == "target_oracle"
+
+
+@pytest.mark.parametrize("variant", ["source", "direct"])
+def test_evaluate_matches_metrics_recomputed_from_the_saved_predictions(trained, variant):
+    cfg, _ = trained
+    table = pipeline.evaluate_image_model(cfg, split="target_test", variant=variant)
+    run = pipeline.stage_dir(cfg, pipeline.IMAGE_MODEL_DIRS[variant])
+    saved = np.load(run / "predictions_target_test.npz")
+    recomputed = metrics.all_metrics(saved["pred"], saved["gt"])
+    for key, value in recomputed.items():
+        assert table["overall"][key] == pytest.approx(value, rel=1e-6)
+    on_disk = json.loads((run / "metrics_target_test.json").read_text())
+    assert on_disk["overall"] == pytest.approx(table["overall"])
+    assert sum(v["count"] for v in table["per_action"].values()) == len(saved["gt"])
+    assert "| **all** |" in (run / "metrics_target_test.md").read_text()
+    assert (run / "predictions_target_test.png").stat().st_size > 10_000
+
+
+def test_evaluating_an_unlabelled_split_is_refused(trained):
+    cfg, _ = trained
+    from sa3dhp.data.synth import load_split
+    from sa3dhp.evaluate import evaluate_split
+
+    ckpt = pipeline.stage_dir(cfg, "source") / "checkpoint.safetensors"
+    with pytest.raises(ValueError, match="no labels"):
+        evaluate_split(ckpt, load_split(cfg.data, "target_train"))
