@@ -76,6 +76,51 @@ def cmd_train_source(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_relations(args: argparse.Namespace) -> int:
+    from sa3dhp.pipeline import train_relations
+
+    names = args.relations.split(",") if args.relations else None
+    print(json.dumps(train_relations(_load(args), names, args.force), indent=1))
+    return 0
+
+
+def cmd_relations_score(args: argparse.Namespace) -> int:
+    from sa3dhp.pipeline import score_relations
+    from sa3dhp.scoring import markdown_table
+
+    names = args.relations.split(",") if args.relations else None
+    rows, files = score_relations(_load(args), names, args.out)
+    print(markdown_table(rows))
+    print("\n".join(f"wrote {p}" for p in files.values()))
+    return 0
+
+
+def cmd_adapt(args: argparse.Namespace) -> int:
+    from sa3dhp.pipeline import adabn, adapt
+
+    cfg = _load(args)
+    if args.adabn:
+        print(json.dumps(adabn(cfg), indent=1))
+        return 0
+    losses = args.losses.split(",") if args.losses else None
+    print(json.dumps(adapt(cfg, args.name, losses), indent=1))
+    return 0
+
+
+def cmd_ablate(args: argparse.Namespace) -> int:
+    from sa3dhp import ablate
+
+    cfg = _load(args)
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    if args.table == "rows":
+        result = ablate.ablate_rows(cfg, seeds)
+    else:
+        angles = [float(a) for a in args.angles.split(",")] if args.angles else None
+        result = ablate.ablate_inplane(cfg, seeds, angles)
+    print(ablate.markdown(args.table, result))
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from sa3dhp.pipeline import evaluate_image_model, evaluate_prior
 
@@ -152,6 +197,52 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_args(p)
     p.set_defaults(func=cmd_train_source)
 
+    p = train.add_parser(
+        "relations",
+        help="steps 5-6: relation networks Tz/Tv on unpaired mocap (one file per relation)",
+    )
+    p.add_argument(
+        "--relations",
+        default=None,
+        help="comma-separated relation names, e.g. flip,flip+inplane50,flip-backward,"
+        "slow-backward (default: relations.relations of the config)",
+    )
+    p.add_argument("--force", action="store_true", help="re-train relations already trained")
+    _add_config_args(p)
+    p.set_defaults(func=cmd_train_relations)
+
+    p = sub.add_parser(
+        "adapt",
+        help="steps 8-11: adapt Gs on unlabelled target videos (or the AdaBN baseline)",
+        description="Adapt Gs to the unlabelled target_train clips with contrastive and "
+        "relation-distillation losses; only adapt.trainable blocks (default layer2) change. "
+        "The run's last checkpoint is the result; evaluate it with "
+        "`sa3dhp evaluate --checkpoint OUT_DIR/adapted/checkpoint.safetensors`.",
+    )
+    p.add_argument(
+        "--losses",
+        default=None,
+        help="comma-separated terms: cr, hcr, z:RELATION, v:RELATION "
+        "(default: adapt.losses = cr,z:flip,v:flip-backward,v:slow-backward)",
+    )
+    p.add_argument("--name", default="adapted", help="run directory under OUT_DIR")
+    p.add_argument("--adabn", action="store_true", help="only re-estimate BatchNorm statistics")
+    _add_config_args(p)
+    p.set_defaults(func=cmd_adapt)
+
+    p = sub.add_parser(
+        "ablate",
+        help="the supplement's ablation tables (rows: loss by loss; inplane: Table 2)",
+        description="Run every row as an actual adaptation run (once per seed) from the "
+        "config's Gs and evaluate it on target_test; writes OUT_DIR/ablate/TABLE.json and .md. "
+        "Needs the priors and Gs (run `sa3dhp demo` first).",
+    )
+    p.add_argument("table", choices=["rows", "inplane"])
+    p.add_argument("--seeds", default="0,1,2", help="comma-separated adaptation seeds")
+    p.add_argument("--angles", default=None, help="inplane: angles (default 10,25,50,75,100,125)")
+    _add_config_args(p)
+    p.set_defaults(func=cmd_ablate)
+
     p = sub.add_parser(
         "evaluate",
         help="3D pose metrics of an image model on a split; `evaluate prior` judges the priors",
@@ -180,6 +271,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out/relations.png", help="output PNG")
     _add_config_args(p)
     p.set_defaults(func=cmd_relations_figure)
+    p = rel.add_parser(
+        "score",
+        help="rank relations by non-localness, plausibility and network fit (table, JSON, PNG)",
+    )
+    p.add_argument(
+        "--relations", default=None, help="comma-separated names (default: the whole catalogue)"
+    )
+    p.add_argument("--out", default=None, help="output directory (default: OUT_DIR/relations)")
+    _add_config_args(p)
+    p.set_defaults(func=cmd_relations_score)
     return parser
 
 

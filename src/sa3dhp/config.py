@@ -14,8 +14,10 @@ from typing import Any
 
 from sa3dhp.data.synth import WorldConfig
 from sa3dhp.train import core
+from sa3dhp.train.adapt import AdaptConfig
 from sa3dhp.train.motion_prior import MotionPriorConfig
 from sa3dhp.train.pose_prior import PosePriorConfig
+from sa3dhp.train.relations import RelationsConfig
 from sa3dhp.train.source import SourceConfig
 
 
@@ -30,6 +32,8 @@ class Config:
     pose_prior: PosePriorConfig = field(default_factory=PosePriorConfig)
     motion_prior: MotionPriorConfig = field(default_factory=MotionPriorConfig)
     source: SourceConfig = field(default_factory=SourceConfig)
+    relations: RelationsConfig = field(default_factory=RelationsConfig)
+    adapt: AdaptConfig = field(default_factory=AdaptConfig)
 
 
 def builtin_configs() -> list[str]:

@@ -18,6 +18,7 @@ from sa3dhp.data.synth import load_split
 from sa3dhp.train import core
 
 POSE_PRIOR_DIR, MOTION_PRIOR_DIR = "pose_prior", "motion_prior"  # = the stages' STAGE names
+RELATIONS_DIR = "relations"
 
 
 def stage_dir(cfg: Config, stage: str) -> Path:
@@ -204,3 +205,186 @@ def evaluate_prior(cfg: Config, n_random: int = 10_000) -> dict:
     out["figure"] = str(fig)
     (run_dir / "prior_eval.json").write_text(json.dumps(out, indent=1) + "\n")
     return out
+
+
+def relation_data(cfg: Config):
+    """Train/held-out mocap as the relation networks and the scorer use it."""
+    from sa3dhp.train.relations import RelationData
+
+    mocap = load_split(cfg.data, "mocap", images=False)
+    return RelationData(mocap.poses, mocap.clip, cfg.motion_prior.val_fraction)
+
+
+def _motion_prior_if_needed(cfg: Config, names: list[str]):
+    from sa3dhp import relations as rel
+
+    return load_motion_prior(cfg) if any(rel.get(n).is_temporal for n in names) else None
+
+
+def train_relations(cfg: Config, names: list[str] | None = None, force: bool = False) -> dict:
+    """Algorithm 1 steps 5-6: a relation network per relation (default: the config's list)."""
+    from sa3dhp.train import relations as trel
+
+    names = trel.parse_relations(names or cfg.relations.relations)
+    run_dir = stage_dir(cfg, RELATIONS_DIR)
+    save_config(cfg, run_dir)
+    t0 = time.perf_counter()
+    out = trel.train(
+        cfg.relations,
+        names,
+        load_pose_prior(cfg),
+        _motion_prior_if_needed(cfg, names),
+        relation_data(cfg),
+        run_dir,
+        cfg.seed,
+        force,
+    )
+    return {"relations": out, "train_time_s": round(time.perf_counter() - t0, 1)}
+
+
+def load_relations(cfg: Config, names: list[str]) -> dict:
+    """Trained relation networks ``{name: RelationNet}`` (frozen)."""
+    from sa3dhp.train import relations as trel
+
+    run_dir = stage_dir(cfg, RELATIONS_DIR)
+    return {n: trel.load_relation(run_dir, n, cfg.relations.hidden) for n in names}
+
+
+def score_relations(cfg: Config, names: list[str] | None = None, out_dir: str | None = None):
+    """``sa3dhp relations score``: rows (best first) and the files written."""
+    from sa3dhp import scoring
+    from sa3dhp.train import relations as trel
+
+    names = trel.parse_relations(names or scoring.candidates())
+    run_dir = stage_dir(cfg, RELATIONS_DIR)
+    rows = scoring.score_relations(
+        names,
+        cfg.relations,
+        relation_data(cfg),
+        load_pose_prior(cfg),
+        _motion_prior_if_needed(cfg, names),
+        run_dir,
+        cfg.seed,
+    )
+    return rows, scoring.write_scores(rows, out_dir or run_dir)
+
+
+ADAPT_DIR, ADABN_DIR = "adapted", "adabn"
+
+
+def target_clips(cfg: Config) -> torch.Tensor:
+    """Unlabelled ``target_train`` clips ``(C, L, 3, S, S)`` uint8 (the split has no labels)."""
+    from sa3dhp.train.motion_prior import clip_array
+
+    data = load_split(cfg.data, "target_train")
+    if data.poses is not None:
+        raise ValueError("target_train must be unlabelled; its split carries poses")
+    return torch.as_tensor(clip_array(data.images, data.clip)).permute(0, 1, 4, 2, 3)
+
+
+def _source_model(cfg: Config, checkpoint: str | Path | None = None):
+    from sa3dhp.train import source
+
+    path = Path(checkpoint) if checkpoint else stage_dir(cfg, "source") / "checkpoint.safetensors"
+    model = source.build_model(cfg.source, weights="none")
+    model.load_state_dict(core.load_weights(path, source.STAGE, source.arch_of(cfg.source))["G"])
+    return model, path
+
+
+def adapt(
+    cfg: Config, run_name: str = ADAPT_DIR, losses: list[str] | None = None, source_ckpt=None
+) -> dict:
+    """Algorithm 1 steps 8-11 from Gs on unlabelled target_train; the last step is the result."""
+    from dataclasses import replace
+
+    from sa3dhp.train import adapt as adapt_train
+    from sa3dhp.train import source
+
+    acfg = replace(cfg.adapt, losses=list(losses)) if losses is not None else cfg.adapt
+    names = adapt_train.relation_names(acfg.losses)
+    needs_motion = any(k in ("hcr", "v") for k, _ in adapt_train.parse_losses(acfg.losses))
+    run_dir = stage_dir(cfg, run_name)
+    save_config(cfg, run_dir)
+    model, init = _source_model(cfg, source_ckpt)
+    prior_path = stage_dir(cfg, POSE_PRIOR_DIR) / "checkpoint.safetensors"
+    t0 = time.perf_counter()
+    out = adapt_train.train(
+        acfg,
+        model,
+        load_motion_prior(cfg) if needs_motion else None,
+        load_relations(cfg, names),
+        target_clips(cfg),
+        run_dir,
+        cfg.seed,
+        cfg.device,
+        arch=source.arch_of(cfg.source),
+        extra={"pose_prior": str(prior_path), "init": str(init)},
+    )
+    out = {"final_losses": out, "train_time_s": round(time.perf_counter() - t0, 1)}
+    _write_metrics(run_dir, out)
+    return out
+
+
+def adabn(cfg: Config, run_name: str = ADABN_DIR, source_ckpt=None) -> dict:
+    """The AdaBN baseline: Gs with every BatchNorm's statistics re-estimated on target_train."""
+    from sa3dhp.train import adapt as adapt_train
+    from sa3dhp.train import source
+
+    run_dir = stage_dir(cfg, run_name)
+    save_config(cfg, run_dir)
+    model, init = _source_model(cfg, source_ckpt)
+    t0 = time.perf_counter()
+    adapt_train.adabn(model, target_clips(cfg).flatten(0, 1), seed=cfg.seed)
+    prior_path = stage_dir(cfg, POSE_PRIOR_DIR) / "checkpoint.safetensors"
+    core.save_checkpoint(
+        run_dir / "checkpoint.safetensors",
+        stage=source.STAGE,
+        arch=source.arch_of(cfg.source),
+        models={"G": model},
+        extra={"variant": "adabn", "pose_prior": str(prior_path), "init": str(init)},
+    )
+    out = {"train_time_s": round(time.perf_counter() - t0, 1)}
+    _write_metrics(run_dir, out)
+    return out
+
+
+@torch.no_grad()
+def adaptation_diagnostics(cfg: Config, checkpoints: dict[str, Path], n: int = 512) -> dict:
+    """Label-free checks of G on target_test crops, per checkpoint: relation consistency
+    ``mean |Tz(G(x)) - G(tau x)|`` for each trained spatial relation of the config, and the
+    spread of G(x) across crops (``z_std``, a collapse check)."""
+    from sa3dhp import relations as rel
+    from sa3dhp.evaluate import load_image_model
+    from sa3dhp.train import relations as trel
+
+    images = load_split(cfg.data, "target_test").images
+    idx = np.random.default_rng(cfg.seed).choice(len(images), min(n, len(images)), replace=False)
+    x = torch.as_tensor(images[np.sort(idx)]).permute(0, 3, 1, 2).float() / 255.0
+    run_dir = stage_dir(cfg, RELATIONS_DIR)
+    spatial = [r for r in cfg.relations.relations if not rel.get(r).is_temporal]
+    nets = {}
+    for r in spatial:
+        try:
+            nets[r] = trel.load_relation(run_dir, r, cfg.relations.hidden)
+        except core.CheckpointError:
+            continue
+    out = {}
+    for name, path in checkpoints.items():
+        model, _, _ = load_image_model(path)
+        if model.head != "latent":
+            continue
+        z = model(x)
+        row = {"z_std": round(float(z.std(dim=0).mean()), 4)}
+        for r, net in nets.items():
+            row[f"consistency_z({r})"] = round(
+                float((net(z) - model(rel.get(r).image(x))).abs().mean()), 4
+            )
+        out[name] = row
+    return out
+
+
+def evaluate_split_at(checkpoint: str | Path, split, device: str = "auto") -> dict:
+    """:func:`sa3dhp.evaluate.evaluate_split` (outputs next to the checkpoint)."""
+    from sa3dhp.evaluate import evaluate_split
+
+    return evaluate_split(checkpoint, split, device=device)

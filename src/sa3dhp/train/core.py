@@ -214,6 +214,11 @@ class DistContext:
             dist.destroy_process_group()
 
 
+def progress_disabled() -> bool:
+    """Whether progress bars are switched off (``SA3DHP_NO_PROGRESS=1``)."""
+    return os.environ.get(NO_PROGRESS_ENV, "") not in ("", "0")
+
+
 def is_main_process() -> bool:
     """Rank 0 of a torchrun launch, or a plain single process."""
     return int(os.environ.get("RANK", "0")) == 0
@@ -817,7 +822,7 @@ class RunLogger:
         from torch.utils.tensorboard import SummaryWriter
 
         self.writer = SummaryWriter(str(self.run_dir / "tb"), purge_step=step + 1)
-        disable = os.environ.get(NO_PROGRESS_ENV, "") not in ("", "0")
+        disable = progress_disabled()
         self.bar = tqdm(
             total=self.total, initial=step, desc=self.desc, disable=disable, dynamic_ncols=True
         )

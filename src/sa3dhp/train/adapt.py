@@ -1,0 +1,352 @@
+"""Algorithm 1 steps 8-11: unsupervised adaptation of G on unlabelled target videos.
+
+G starts from Gs; only the blocks in ``trainable`` (default torchvision ``layer2``, the paper's
+Res-3) receive updates; Dp, Em, and the relation networks Tz/Tv are frozen. Every BatchNorm stays
+in eval mode (running statistics of the source): the distillation batches hold frames of few
+clips, whose batch statistics would be far from the data's. Refreshing the statistics on the
+target instead is the separate AdaBN baseline (:func:`adabn`).
+
+Losses (``losses``; METHOD.md), each with its own Adam, stepped in alternation (step ``s``
+minimises loss ``s mod len(losses)``):
+
+* ``cr`` -- L_CR: InfoNCE between projections of G(A1(x)) and G(A2(x)) for ``frames`` frames, one
+  per clip (so the other clips' frames are the negatives); A = pose-preserving photometric
+  jitter, blur and a few pixels of shift; every sample is an anchor; 128-d L2-normalised
+  projection head, temperature 0.07.
+* ``hcr`` -- L_HCR: the same on motion latents Em(G(X)) of ``clips`` clips.
+* ``z:REL`` -- L_z(tau) = |Tz(G(x)) - G(tau x)| on ``frames`` frames (L1, as the authors' code).
+* ``v:REL`` -- L_v(tau) = |Tv(Em(G(X))) - Em(G(tau X))| on ``clips`` clips of ``seq_len`` frames
+  (``slow`` pairs use the 60-frame clip: anchor = every other frame, tau = middle half).
+
+Target labels are never read: the data is the ``target_train`` split, which has none, and the
+result is the run's last checkpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from sa3dhp import relations as rel
+from sa3dhp.models.image_to_latent import ImageToLatent
+from sa3dhp.models.motion_prior import MOTION_DIM, MotionPrior
+from sa3dhp.models.pose_prior import LATENT_DIM
+from sa3dhp.models.relation_net import RelationNet
+from sa3dhp.train import core
+from sa3dhp.train import source as source_train
+
+STAGE = source_train.STAGE  # an adapted G is a G checkpoint: `evaluate` reads it as such
+
+#: The supplement's full ablation row: L_CR + L_z(flip) + L_v(flip-backward) + L_v(slow-backward).
+DEMO_LOSSES = ("cr", "z:flip", "v:flip-backward", "v:slow-backward")
+#: The paper's final set.
+PAPER_LOSSES = ("cr", "z:flip+inplane50", "v:flip+inplane50-backward", "v:slow-backward")
+
+
+@dataclass
+class AdaptConfig:
+    """Adaptation (demo: a few minutes on 2 CPU cores; the paper: 8 clips x 30 frames)."""
+
+    losses: list[str] = field(default_factory=lambda: list(DEMO_LOSSES))
+    trainable: list[str] = field(default_factory=lambda: ["layer2"])
+    steps: int = 240
+    frames: int = 32  # frames per lower-order batch (one per clip)
+    clips: int = 2  # clips per higher-order batch
+    lr: float = 1e-4  # distillation terms (the paper: 1e-5 over far more steps)
+    lr_contrastive: float = 2e-4  # contrastive terms and their projection heads
+    temperature: float = 0.07
+    proj_dim: int = 128
+    shift_px: int = 3  # contrastive augmentation: max shift, pixels at 64 px
+    amp: bool = True  # bf16 autocast on CUDA
+    checkpoint_every: int = 80
+    log_every: int = 8
+
+
+def parse_losses(losses: list[str] | tuple[str, ...]) -> list[tuple[str, rel.Relation | None]]:
+    """``["cr", "z:flip", ...]`` -> ``[("cr", None), ("z", Relation), ...]`` (checked)."""
+    out: list[tuple[str, rel.Relation | None]] = []
+    for item in losses:
+        kind, _, name = str(item).partition(":")
+        if kind in ("cr", "hcr") and not name:
+            out.append((kind, None))
+        elif kind in ("z", "v") and name:
+            relation = rel.get(name)
+            if (kind == "v") != relation.is_temporal:
+                space = "v" if relation.is_temporal else "z"
+                raise ValueError(
+                    f"adapt.losses: '{item}': relation '{relation.name}' lives in {space} "
+                    f"(use '{space}:{relation.name}')"
+                )
+            out.append((kind, relation))
+        else:
+            raise ValueError(
+                f"adapt.losses: bad entry '{item}'; use cr, hcr, z:RELATION or v:RELATION "
+                "(e.g. z:flip, v:slow-backward)"
+            )
+    if not out:
+        raise ValueError("adapt.losses is empty")
+    return out
+
+
+def relation_names(losses: list[str] | tuple[str, ...]) -> list[str]:
+    """The relation networks a loss list needs."""
+    return [r.name for _, r in parse_losses(losses) if r is not None]
+
+
+class ProjectionHead(nn.Sequential):
+    """Contrastive projection ``dim -> out -> out``, L2-normalised output."""
+
+    def __init__(self, dim: int, out: int = 128) -> None:
+        super().__init__(nn.Linear(dim, out), nn.ReLU(inplace=True), nn.Linear(out, out))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.normalize(super().forward(x), dim=-1)
+
+
+def info_nce(a: torch.Tensor, b: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Symmetric InfoNCE of normalised ``(N, D)`` projections; ``a_i``/``b_i`` are positives
+    and every other sample of both views is a negative (every sample is an anchor)."""
+    n = a.shape[0]
+    z = torch.cat([a, b])
+    sim = z @ z.T / temperature
+    sim = sim.masked_fill(torch.eye(2 * n, dtype=torch.bool, device=z.device), float("-inf"))
+    target = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(z.device)
+    return F.cross_entropy(sim, target)
+
+
+def pose_preserving(x: torch.Tensor, generator: torch.Generator, shift_px: int) -> torch.Tensor:
+    """Photometric jitter, random blur and a small random shift of uint8 crops ``(..., 3, S, S)``
+    (each frame its own draw) -> float in [0, 1]."""
+    lead = x.shape[:-3]
+    flat = x.reshape(-1, *x.shape[-3:])
+    n = flat.shape[0]
+    out = source_train.augment_images(flat, generator)
+    blur = torch.rand(n, generator=generator) < 0.3
+    if blur.any():
+        k = torch.tensor([1.0, 2.0, 1.0]) / 4
+        kernel = (k[:, None] * k[None]).expand(3, 1, 3, 3).to(out)
+        out[blur] = F.conv2d(F.pad(out[blur], (1, 1, 1, 1), mode="replicate"), kernel, groups=3)
+    if shift_px:
+        # shift_px pixels of a 64-pixel crop = 2 * shift_px / 64 normalised units at any size
+        theta = torch.zeros(n, 2, 3)
+        theta[:, 0, 0] = theta[:, 1, 1] = 1.0
+        theta[:, :, 2] = (torch.rand(n, 2, generator=generator) * 2 - 1) * (2 * shift_px / 64)
+        grid = F.affine_grid(theta.to(out), list(out.shape), align_corners=False)
+        out = F.grid_sample(out, grid, padding_mode="border", align_corners=False)
+    return out.view(*lead, *out.shape[-3:])
+
+
+def set_trainable(model: ImageToLatent, blocks: list[str]) -> list[nn.Parameter]:
+    """Freeze G except ``blocks`` (names of its children, e.g. ``layer2``); returns their params."""
+    names = dict(model.named_children())
+    unknown = [b for b in blocks if b not in names]
+    if unknown or not blocks:
+        raise ValueError(f"adapt.trainable={blocks}: choose among {list(names)}")
+    model.requires_grad_(False)
+    params = []
+    for b in blocks:
+        names[b].requires_grad_(True)
+        params += list(names[b].parameters())
+    return params
+
+
+@torch.no_grad()
+def adabn(model: ImageToLatent, images: torch.Tensor, batch: int = 64, seed: int = 0) -> None:
+    """AdaBN: replace every BatchNorm's running statistics by those of ``images`` (uint8,
+    ``(N, 3, S, S)``), averaged over shuffled batches; no weight changes."""
+    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the batches
+    model.eval()
+    for m in bns:
+        m.train()
+    device = next(model.parameters()).device
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
+    for idx in order.split(batch):
+        if len(idx) > 1:
+            model(images[idx].to(device))
+    model.eval()
+
+
+class Adapter:
+    """Computes the adaptation losses for a G, its frozen teachers, and unlabelled target clips.
+
+    Args:
+        model: G (modified in place by the optimisers of :func:`train`).
+        motion_prior: Em (needed by ``hcr`` and ``v:`` terms).
+        nets: relation networks by relation name.
+        clips: unlabelled target clips ``(C, L, 3, S, S)`` uint8, L >= 2 x ``seq_len``.
+    """
+
+    def __init__(
+        self,
+        cfg: AdaptConfig,
+        model: ImageToLatent,
+        motion_prior: MotionPrior | None,
+        nets: dict[str, RelationNet],
+        clips: torch.Tensor,
+        device: torch.device,
+    ) -> None:
+        self.cfg, self.model, self.motion, self.nets = cfg, model, motion_prior, nets
+        self.clips, self.device = clips, device
+        self.seq_len = motion_prior.seq_len if motion_prior is not None else 30
+        self.terms = parse_losses(cfg.losses)
+        self.heads = nn.ModuleDict()
+        for kind, _ in self.terms:
+            if kind == "cr" and "proj_z" not in self.heads:
+                self.heads["proj_z"] = ProjectionHead(LATENT_DIM, cfg.proj_dim)
+            if kind == "hcr" and "proj_v" not in self.heads:
+                self.heads["proj_v"] = ProjectionHead(MOTION_DIM, cfg.proj_dim)
+        self.heads.to(device)
+        for kind, r in self.terms:
+            if kind in ("hcr", "v") and motion_prior is None:
+                raise ValueError(f"adapt.losses: '{kind}' terms need the motion prior")
+            if r is not None and r.name not in nets:
+                raise ValueError(f"no relation network for '{r.name}': train relations first")
+
+    def name(self, i: int) -> str:
+        """Log name of term ``i``, e.g. ``L_z(flip)``."""
+        kind, r = self.terms[i]
+        return {"cr": "L_CR", "hcr": "L_HCR"}.get(kind, f"L_{kind}({r.name if r else ''})")
+
+    def params(self, i: int, backbone: list[nn.Parameter]) -> list[nn.Parameter]:
+        """Parameters the optimiser of term ``i`` updates."""
+        kind = self.terms[i][0]
+        head = {"cr": "proj_z", "hcr": "proj_v"}.get(kind)
+        return backbone + (list(self.heads[head].parameters()) if head else [])
+
+    def lr(self, i: int) -> float:
+        """Learning rate of term ``i``."""
+        return self.cfg.lr_contrastive if self.terms[i][0] in ("cr", "hcr") else self.cfg.lr
+
+    # ------------------------------------------------------------------ batches
+    def _frames(self, gen: torch.Generator) -> torch.Tensor:
+        n = min(self.cfg.frames, len(self.clips))
+        which = torch.randperm(len(self.clips), generator=gen)[:n]
+        t = torch.randint(self.clips.shape[1], (n,), generator=gen)
+        return self.clips[which, t]  # (n, 3, S, S), one frame per clip
+
+    def _clips(self, length: int, gen: torch.Generator) -> torch.Tensor:
+        n = min(self.cfg.clips, len(self.clips))
+        which = torch.randperm(len(self.clips), generator=gen)[:n]
+        start = torch.randint(self.clips.shape[1] - length + 1, (n,), generator=gen)
+        t = start[:, None] + torch.arange(length)
+        return self.clips[which[:, None], t]  # (n, length, 3, S, S)
+
+    def _g(self, x: torch.Tensor) -> torch.Tensor:
+        """G on uint8 or float crops ``(..., 3, S, S)`` -> ``(..., 32)`` (float32)."""
+        lead = x.shape[:-3]
+        x = x.flatten(0, len(lead) - 1).to(self.device) if len(lead) > 1 else x.to(self.device)
+        with core.autocast(self.device, self.cfg.amp):
+            z = self.model(x.float() / 255.0 if not x.is_floating_point() else x)
+        return z.float().view(*lead, -1)
+
+    def _em(self, z_seq: torch.Tensor) -> torch.Tensor:
+        # cuDNN's RNN backward refuses eval mode; the frozen Em needs input gradients only
+        with torch.backends.cudnn.flags(enabled=False):
+            return self.motion.encode(z_seq)  # type: ignore[union-attr]
+
+    def loss(self, i: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
+        """Term ``i`` on a fresh batch: ``{"loss": ..., "z_std": ...}``."""
+        kind, r = self.terms[i]
+        cfg = self.cfg
+        if kind == "cr":
+            x = self._frames(gen)
+            a = self._g(pose_preserving(x, gen, cfg.shift_px))
+            b = self._g(pose_preserving(x, gen, cfg.shift_px))
+            head = self.heads["proj_z"]
+            loss, z = info_nce(head(a), head(b), cfg.temperature), a
+        elif kind == "hcr":
+            x = self._clips(self.seq_len, gen)
+            za = self._g(pose_preserving(x, gen, cfg.shift_px))
+            zb = self._g(pose_preserving(x, gen, cfg.shift_px))
+            head = self.heads["proj_v"]
+            loss = info_nce(head(self._em(za)), head(self._em(zb)), cfg.temperature)
+            z = za.flatten(0, 1)
+        elif kind == "z":
+            assert r is not None
+            x = self._frames(gen).float() / 255.0
+            z = self._g(x)
+            z_tau = self._g(r.image(x))
+            loss = (self.nets[r.name](z) - z_tau).abs().mean()
+        else:
+            assert r is not None
+            x = self._clips(r.clip_length(self.seq_len), gen).float() / 255.0
+            za = self._g(r.anchor_video(x))
+            zt = self._g(r.video(x))
+            loss = (self.nets[r.name](self._em(za)) - self._em(zt)).abs().mean()
+            z = za.flatten(0, 1)
+        return {"loss": loss, "z_std": z.detach().std(dim=0).mean()}
+
+
+def train(
+    cfg: AdaptConfig,
+    model: ImageToLatent,
+    motion_prior: MotionPrior | None,
+    nets: dict[str, RelationNet],
+    clips: torch.Tensor,
+    run_dir: str | Path,
+    seed: int = 0,
+    device: str = "auto",
+    arch: dict | None = None,
+    extra: dict | None = None,
+) -> dict:
+    """Adapt ``model`` (initialised from Gs) on unlabelled target ``clips``; resumable.
+
+    Returns:
+        the mean of each term over the last quarter of the run (at least one step of each;
+        diagnostics, not selection).
+    """
+    run_dir = Path(run_dir)
+    dev = core.resolve_device(device)
+    model = model.to(dev).eval()
+    backbone = set_trainable(model, cfg.trainable)
+    if motion_prior is not None:
+        motion_prior = motion_prior.to(dev).eval().requires_grad_(False)
+    nets = {k: v.to(dev).eval().requires_grad_(False) for k, v in nets.items()}
+    adapter = Adapter(cfg, model, motion_prior, nets, clips, dev)
+    opts = {
+        f"loss{i}": torch.optim.Adam(adapter.params(i, backbone), lr=adapter.lr(i))
+        for i in range(len(adapter.terms))
+    }
+    models = {"G": model, **{k: v for k, v in adapter.heads.items()}}
+    ckpt = run_dir / "checkpoint.safetensors"
+    start = 0
+    if ckpt.exists():
+        start = core.load_checkpoint(ckpt, stage=STAGE, arch=arch, models=models, optimizers=opts)[
+            "step"
+        ]
+    logger = core.RunLogger(run_dir, total_steps=cfg.steps, desc="adapt")
+    logger.start(start)
+    names = [adapter.name(i) for i in range(len(adapter.terms))]
+    tail: dict[str, list[float]] = {n: [] for n in names}
+    for step in range(start, cfg.steps):
+        i = step % len(adapter.terms)
+        opt = opts[f"loss{i}"]
+        gen = core.step_generator(seed * 7907 + 11, step)
+        out = adapter.loss(i, gen)
+        opt.zero_grad(set_to_none=True)
+        out["loss"].backward()
+        opt.step()
+        if step >= cfg.steps - max(len(names), cfg.steps // 4):
+            tail[names[i]].append(out["loss"].item())
+        if (step + 1) % cfg.log_every < len(names) or step + 1 == cfg.steps:
+            logger.log(step + 1, **{names[i]: out["loss"].item(), "z_std": out["z_std"].item()})
+        if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps:
+            core.save_checkpoint(
+                ckpt,
+                stage=STAGE,
+                arch=arch or {},
+                models=models,
+                optimizers=opts,
+                step=step + 1,
+                extra={"variant": "adapted", "losses": list(cfg.losses), **(extra or {})},
+            )
+        core.crash_hook(step + 1)
+    logger.close()
+    return {n: round(sum(v) / len(v), 5) for n, v in tail.items() if v}

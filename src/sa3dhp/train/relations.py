@@ -1,0 +1,318 @@
+"""Algorithm 1 steps 5-6: relation networks Tz (pose latents) and Tv (motion latents).
+
+Trained on the unpaired ``mocap`` split only. A spatial relation (flip, inplane, their
+compositions) gets a Tz on pairs ``(Ep(y), Ep(tau y))``; a relation that acts on time (backward,
+slow, and their spatial compositions) gets a Tv on pairs ``(Em(Ep(anchor(Y))), Em(Ep(tau Y)))``
+(the anchor is Y itself except for ``slow``, see :mod:`sa3dhp.relations`). Source motions are
+augmented with random flips and turns about the vertical axis, which commute with every
+relation. The pairs are encoded once by the frozen priors; each network is then an MLP fit.
+
+Each relation is saved in its own file ``{run_dir}/{name}.safetensors`` (stage
+``relation_net``), so any set can be trained, re-trained or loaded independently; a relation
+whose file exists with the same architecture is skipped (``force`` re-trains it).
+Held-out pairs come from the mocap clips the priors held out.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from sa3dhp import relations as rel
+from sa3dhp.models.motion_prior import MOTION_DIM, MotionPrior
+from sa3dhp.models.pose_prior import LATENT_DIM, PosePrior
+from sa3dhp.models.relation_net import RelationNet
+from sa3dhp.train import core
+from sa3dhp.train.pose_prior import augment_poses
+
+STAGE = "relation_net"
+
+#: The relations the demo distils (the supplement's ablation rows).
+DEMO_RELATIONS = ("flip", "flip+inplane50", "flip-backward", "slow-backward")
+
+
+@dataclass
+class RelationsConfig:
+    """Relation-network training (demo: every relation the demo uses in under two minutes)."""
+
+    relations: list[str] = field(default_factory=lambda: list(DEMO_RELATIONS))
+    hidden: int = 512
+    steps: int = 1500
+    batch_size: int = 256
+    lr: float = 1e-3
+    pose_pairs: int = 40_000  # training poses encoded per spatial relation (subsampled)
+    windows_per_clip: int = 8  # augmented motion pairs per training clip, per temporal relation
+    score_steps: int = 600  # quick fit of a candidate that has no trained network (scoring)
+    score_poses: int = 4_000  # held-out poses / windows scored per candidate
+    reference_poses: int = 20_000  # plausibility reference set (training poses)
+    log_every: int = 100
+
+
+def space_of(relation: rel.Relation) -> str:
+    """``"v"`` (motion latents, Tv) for relations acting on time, else ``"z"`` (Tz)."""
+    return "v" if relation.is_temporal else "z"
+
+
+def arch_of(name: str, hidden: int) -> dict:
+    """The architecture fields a relation checkpoint must match."""
+    r = rel.get(name)
+    return {
+        "relation": r.name,
+        "dim": MOTION_DIM if r.is_temporal else LATENT_DIM,
+        "hidden": hidden,
+    }
+
+
+def checkpoint_path(run_dir: str | Path, name: str) -> Path:
+    """Where the network of relation ``name`` lives."""
+    return Path(run_dir) / f"{rel.get(name).name}.safetensors"
+
+
+def parse_relations(names: str | list[str] | tuple[str, ...]) -> list[str]:
+    """Canonical names from ``"a,b"`` or a list, each checked against the grammar."""
+    items = names.split(",") if isinstance(names, str) else list(names)
+    out = [rel.get(n.strip()).name for n in items if n.strip()]
+    if not out:
+        raise ValueError("no relation given; e.g. --relations flip,flip+inplane50,flip-backward")
+    return list(dict.fromkeys(out))
+
+
+# --------------------------------------------------------------------------------- encoding
+@torch.no_grad()
+def encode_poses(prior: PosePrior, poses: torch.Tensor, batch: int = 8192) -> torch.Tensor:
+    """Ep of ``(N, 17, 3)`` mm poses -> ``(N, 32)``."""
+    return torch.cat([prior.encode(p) for p in poses.split(batch)]) if len(poses) else poses
+
+
+@torch.no_grad()
+def encode_motions(
+    prior: PosePrior, motion: MotionPrior, motions: torch.Tensor, batch: int = 1024
+) -> torch.Tensor:
+    """Em(Ep(Y)) of ``(N, T, 17, 3)`` motions -> ``(N, 128)``."""
+    out = []
+    for m in motions.split(batch):
+        z = prior.encode(m.flatten(0, 1)).view(m.shape[0], m.shape[1], -1)
+        out.append(motion.encode(z))
+    return torch.cat(out)
+
+
+def motion_pairs(
+    relation: rel.Relation,
+    clips: torch.Tensor,
+    seq_len: int,
+    per_clip: int,
+    generator: torch.Generator,
+    augment: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Anchor and related motions ``(N, seq_len, 17, 3)`` from clips ``(C, L, 17, 3)``.
+
+    Each clip gives ``per_clip`` windows of ``relation.clip_length(seq_len)`` frames at random
+    starts, randomly flipped and turned about the vertical axis when ``augment``.
+    """
+    c, length = clips.shape[:2]
+    span = relation.clip_length(seq_len)
+    if span > length:
+        raise ValueError(f"'{relation.name}' needs {span}-frame clips, the mocap has {length}")
+    start = torch.randint(length - span + 1, (c, per_clip), generator=generator)
+    t = start[..., None] + torch.arange(span)
+    windows = clips[torch.arange(c)[:, None, None], t].flatten(0, 1)  # (C*per_clip, span, 17, 3)
+    if augment:
+        windows = augment_poses(windows, generator)
+    return relation.anchor_motion(windows), relation.motion(windows)  # type: ignore[return-value]
+
+
+def pose_pairs(
+    relation: rel.Relation, poses: torch.Tensor, n: int, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` poses (subsampled without replacement) and their images under ``relation``."""
+    if n < len(poses):
+        poses = poses[torch.randperm(len(poses), generator=generator)[:n]]
+    return poses, relation.pose(poses)  # type: ignore[return-value]
+
+
+# --------------------------------------------------------------------------------- fitting
+def relative_error(pred: torch.Tensor, target: torch.Tensor, anchor: torch.Tensor) -> float:
+    """mean ||pred - target|| / mean ||anchor - target|| (0 when both are 0)."""
+    num = float((pred - target).norm(dim=-1).mean())
+    den = float((anchor - target).norm(dim=-1).mean())
+    return num / den if den > 0 else (0.0 if num == 0 else float("inf"))
+
+
+def fit_relation(
+    u: torch.Tensor,
+    u_tau: torch.Tensor,
+    steps: int,
+    hidden: int = 512,
+    batch_size: int = 256,
+    lr: float = 1e-3,
+    seed: int = 0,
+    logger: core.RunLogger | None = None,
+    log_every: int = 100,
+) -> RelationNet:
+    """Fit T with ``T(u) ~ u_tau`` (mean L2 distance, Adam, cosine schedule) on ``(N, D)``."""
+    torch.manual_seed(seed)
+    net = RelationNet(u.shape[1], hidden)
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    gen = torch.Generator().manual_seed(seed)
+    for step in range(steps):
+        core.cosine_lr(opt, lr, step, steps)
+        idx = torch.randint(len(u), (min(batch_size, len(u)),), generator=gen)
+        loss = (net(u[idx]) - u_tau[idx]).norm(dim=-1).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if logger is not None and ((step + 1) % log_every == 0 or step + 1 == steps):
+            logger.log(step + 1, loss=loss.item())
+    return net.eval().requires_grad_(False)
+
+
+class RelationData:
+    """Train/held-out mocap for relation networks and scoring.
+
+    Args:
+        poses: mocap poses ``(F, 17, 3)`` mm; ``clip``: clip id per frame ``(F,)`` (equal-length
+            clips); the last ``val_fraction`` of clips are held out (as for the priors).
+    """
+
+    def __init__(self, poses: np.ndarray, clip: np.ndarray, val_fraction: float) -> None:
+        from sa3dhp.train.motion_prior import clip_array
+
+        clips = torch.as_tensor(clip_array(poses, clip), dtype=torch.float32)
+        n_val = max(1, round(len(clips) * val_fraction))
+        self.train_clips, self.val_clips = clips[:-n_val], clips[-n_val:]
+        self.train_poses = self.train_clips.flatten(0, 1)
+        self.val_poses = self.val_clips.flatten(0, 1)
+
+
+def build_pairs(
+    relation: rel.Relation,
+    data: RelationData,
+    pose_prior: PosePrior,
+    motion_prior: MotionPrior | None,
+    split: str,
+    n: int,
+    per_clip: int,
+    seed: int,
+) -> dict[str, torch.Tensor]:
+    """Encoded pairs of one relation on ``split`` (``train`` | ``val``).
+
+    Returns:
+        ``u``, ``u_tau`` latents and ``x``, ``x_tau`` the poses or motions they encode.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    if relation.is_temporal:
+        if motion_prior is None:
+            raise ValueError(f"'{relation.name}' acts on time and needs the motion prior")
+        clips = data.train_clips if split == "train" else data.val_clips
+        x, x_tau = motion_pairs(relation, clips, motion_prior.seq_len, per_clip, gen)
+        u = encode_motions(pose_prior, motion_prior, x)
+        u_tau = encode_motions(pose_prior, motion_prior, x_tau)
+    else:
+        poses = data.train_poses if split == "train" else data.val_poses
+        x, x_tau = pose_pairs(relation, poses, n, gen)
+        u, u_tau = encode_poses(pose_prior, x), encode_poses(pose_prior, x_tau)
+    return {"u": u, "u_tau": u_tau, "x": x, "x_tau": x_tau}
+
+
+@torch.no_grad()
+def decode_error(
+    net: RelationNet,
+    pairs: dict[str, torch.Tensor],
+    pose_prior: PosePrior,
+    motion_prior: MotionPrior | None,
+) -> dict[str, float]:
+    """MPJPE (mm) of decoding ``T(u)`` against ``tau(x)``, and of decoding ``u_tau`` (the
+    auto-encoder's own floor)."""
+
+    def decode(u: torch.Tensor) -> torch.Tensor:
+        if u.shape[1] == LATENT_DIM:
+            return pose_prior.decode(u)
+        z = motion_prior.decode(u)  # type: ignore[union-attr]
+        return pose_prior.decode(z.flatten(0, 1)).view(*z.shape[:2], -1, 3)
+
+    target = pairs["x_tau"]
+    return {
+        "decoded_mpjpe": float((decode(net(pairs["u"])) - target).norm(dim=-1).mean()),
+        "autoencoder_floor_mpjpe": float((decode(pairs["u_tau"]) - target).norm(dim=-1).mean()),
+    }
+
+
+def train(
+    cfg: RelationsConfig,
+    names: list[str],
+    pose_prior: PosePrior,
+    motion_prior: MotionPrior | None,
+    data: RelationData,
+    run_dir: str | Path,
+    seed: int = 0,
+    force: bool = False,
+) -> dict[str, dict]:
+    """Train (or reuse) the network of every relation in ``names``; returns their metrics.
+
+    Metrics per relation: ``space`` (z | v), ``held_out_relative_error``
+    (``mean||T(u) - u_tau|| / mean||u - u_tau||``), ``decoded_mpjpe`` and
+    ``autoencoder_floor_mpjpe`` on held-out mocap, ``train_time_s``.
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    metrics_path = run_dir / "metrics.json"
+    all_metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    out = {}
+    for i, name in enumerate(parse_relations(names)):
+        relation = rel.get(name)
+        path = checkpoint_path(run_dir, name)
+        arch = arch_of(name, cfg.hidden)
+        if path.exists() and not force and name in all_metrics:
+            try:
+                core.load_weights(path, STAGE, arch)
+                out[name] = all_metrics[name]
+                continue
+            except core.CheckpointError:
+                pass  # another architecture: train again
+        t0 = time.perf_counter()
+        rseed = seed * 1000 + i
+        train_pairs = build_pairs(
+            relation, data, pose_prior, motion_prior, "train", cfg.pose_pairs,
+            cfg.windows_per_clip, rseed,
+        )  # fmt: skip
+        logger = core.RunLogger(run_dir / name, total_steps=cfg.steps, desc=name)
+        net = fit_relation(
+            train_pairs["u"], train_pairs["u_tau"], cfg.steps, cfg.hidden, cfg.batch_size,
+            cfg.lr, rseed, logger, cfg.log_every,
+        )  # fmt: skip
+        logger.close()
+        elapsed = time.perf_counter() - t0
+        val = build_pairs(
+            relation, data, pose_prior, motion_prior, "val", cfg.score_poses,
+            cfg.windows_per_clip, rseed + 1,
+        )  # fmt: skip
+        m = {
+            "space": space_of(relation),
+            "held_out_relative_error": relative_error(net(val["u"]), val["u_tau"], val["u"]),
+            **decode_error(net, val, pose_prior, motion_prior),
+            "train_time_s": elapsed,
+        }
+        m = {k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()}
+        core.save_checkpoint(path, stage=STAGE, arch=arch, models={"T": net}, extra=m)
+        out[name] = all_metrics[name] = m
+        metrics_path.write_text(json.dumps(all_metrics, indent=1) + "\n")
+    return out
+
+
+def load_relation(run_dir: str | Path, name: str, hidden: int) -> RelationNet:
+    """A trained relation network (eval mode, frozen).
+
+    Raises:
+        CheckpointError: one line naming the file when it is missing or does not match.
+    """
+    path = checkpoint_path(run_dir, name)
+    arch = arch_of(name, hidden)
+    weights = core.load_weights(path, STAGE, arch)
+    net = RelationNet(arch["dim"], hidden)
+    net.load_state_dict(weights["T"])
+    return net.eval().requires_grad_(False)
