@@ -29,6 +29,8 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/render_speed.py
+	$(PY) benchmarks/synth_build.py
+	$(PY) benchmarks/collect_demo.py out/demo
 
 clean:
 	rm -rf out

@@ -19,7 +19,14 @@ from pathlib import Path
 def main() -> None:
     root = Path(sys.argv[1] if len(sys.argv) > 1 else "out/demo")
     rows = {}
-    for name in ("source", "direct_regression", "oracle", "oracle_from_scratch"):
+    for name in (
+        "source",
+        "direct_regression",
+        "oracle",
+        "oracle_from_scratch",
+        "adabn",
+        "adapted",
+    ):
         run = root / name
         if not run.is_dir():
             continue

@@ -77,3 +77,17 @@ def test_relation_net(dim):
     _check_backward(net, (out - u).abs().mean())
     with pytest.raises(ValueError, match=str(dim)):
         net(torch.zeros(5, dim + 1))
+
+
+def test_random_roll_is_the_inplane_relation():
+    from sa3dhp import relations as rel
+    from sa3dhp.train.pose_prior import random_roll
+
+    y = torch.randn(64, 17, 3) * 100
+    out = random_roll(y, 50.0, 1.0, torch.Generator().manual_seed(0))
+    angles = (torch.rand(64, generator=torch.Generator().manual_seed(0)) * 2 - 1) * 50
+    i = int(torch.argmax(angles))  # a positive angle: inplaneT turns by +T
+    expected = rel.get(f"inplane{float(angles[i]):.8f}").pose(y[i : i + 1])
+    assert torch.allclose(out[i : i + 1], expected, atol=1e-3)
+    assert torch.allclose(out.norm(dim=-1), y.norm(dim=-1), atol=1e-3)  # a rotation
+    assert torch.equal(random_roll(y, 50.0, 0.0, torch.Generator()), y)

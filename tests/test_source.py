@@ -83,3 +83,19 @@ def test_evaluating_an_unlabelled_split_is_refused(trained):
     ckpt = pipeline.stage_dir(cfg, "source") / "checkpoint.safetensors"
     with pytest.raises(ValueError, match="no labels"):
         evaluate_split(ckpt, load_split(cfg.data, "target_train"))
+
+
+def test_flip_samples_mirrors_image_and_label_together():
+    import torch
+
+    from sa3dhp import relations as rel
+    from sa3dhp.train.source import flip_samples
+
+    x = torch.rand(3, 3, 8, 8)
+    y = torch.randn(3, 17, 3)
+    mask = torch.tensor([True, False, True])
+    fx, fy = flip_samples(x, y, mask)
+    flip = rel.get("flip")
+    assert torch.equal(fx[0], x[0].flip(-1)) and torch.equal(fx[1], x[1])
+    assert torch.allclose(fy[2], flip.pose(y[2:3])[0]) and torch.equal(fy[1], y[1])
+    assert torch.equal(x[0], x[0].clone())  # inputs untouched

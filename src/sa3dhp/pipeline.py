@@ -99,7 +99,12 @@ def image_model_config(cfg: Config, variant: str):
         return replace(cfg.source, head="pose")
     if variant == "oracle":
         init = stage_dir(cfg, IMAGE_MODEL_DIRS["source"]) / "checkpoint.safetensors"
-        return replace(cfg.source, split="target_oracle", init=cfg.source.init or str(init))
+        return replace(
+            cfg.source,
+            split="target_oracle",
+            init=cfg.source.init or str(init),
+            steps=cfg.source.oracle_steps or cfg.source.steps,
+        )
     return cfg.source
 
 
@@ -334,7 +339,9 @@ def adabn(cfg: Config, run_name: str = ADABN_DIR, source_ckpt=None) -> dict:
     save_config(cfg, run_dir)
     model, init = _source_model(cfg, source_ckpt)
     t0 = time.perf_counter()
-    adapt_train.adabn(model, target_clips(cfg).flatten(0, 1), seed=cfg.seed)
+    frames = target_clips(cfg).flatten(0, 1)
+    keep = torch.randperm(len(frames), generator=torch.Generator().manual_seed(cfg.seed))
+    adapt_train.adabn(model, frames[keep[: cfg.adapt.adabn_frames]], seed=cfg.seed)
     prior_path = stage_dir(cfg, POSE_PRIOR_DIR) / "checkpoint.safetensors"
     core.save_checkpoint(
         run_dir / "checkpoint.safetensors",
@@ -349,7 +356,7 @@ def adabn(cfg: Config, run_name: str = ADABN_DIR, source_ckpt=None) -> dict:
 
 
 @torch.no_grad()
-def adaptation_diagnostics(cfg: Config, checkpoints: dict[str, Path], n: int = 512) -> dict:
+def adaptation_diagnostics(cfg: Config, checkpoints: dict[str, Path], n: int = 256) -> dict:
     """Label-free checks of G on target_test crops, per checkpoint: relation consistency
     ``mean |Tz(G(x)) - G(tau x)|`` for each trained spatial relation of the config, and the
     spread of G(x) across crops (``z_std``, a collapse check)."""

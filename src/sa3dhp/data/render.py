@@ -193,12 +193,17 @@ def source_appearance() -> AppearanceStyle:
 def target_appearance() -> AppearanceStyle:
     """The "in the wild" target look: everyday textured clothes, clutter, degradations.
 
+    Generator version 4 dropped the source's left/right shading convention from the target (the
+    source keeps it: a cue that does not transfer, like a synthetic dataset's shortcuts).
     Generator version 3 made it milder than version 2 (fewer distractors and occluders, less
     extreme lighting, milder JPEG/blur/noise): with the version-2 look even an oracle trained on
     target labels could not fit the target at 64 px (see the README's source-training notes).
     """
     return AppearanceStyle(
         palette="target",
+        # no left-lighter/right-darker convention: a mirrored target image is then an image of
+        # the mirrored scene, as in real footage, so the flip relation holds on target images
+        side_contrast=0.0,
         long_sleeve_prob=0.5,
         striped_top_prob=0.4,
         fabric_noise_prob=0.4,

@@ -56,12 +56,13 @@ class AdaptConfig:
     steps: int = 240
     frames: int = 32  # frames per lower-order batch (one per clip)
     clips: int = 2  # clips per higher-order batch
-    lr: float = 1e-4  # distillation terms (the paper: 1e-5 over far more steps)
-    lr_contrastive: float = 2e-4  # contrastive terms and their projection heads
+    lr: float = 1e-5  # distillation terms (the paper's value)
+    lr_contrastive: float = 2e-5  # contrastive terms and their projection heads (the paper's)
     temperature: float = 0.07
     proj_dim: int = 128
     shift_px: int = 3  # contrastive augmentation: max shift, pixels at 64 px
     amp: bool = True  # bf16 autocast on CUDA
+    adabn_frames: int = 4096  # target frames whose statistics the AdaBN baseline uses
     checkpoint_every: int = 80
     log_every: int = 8
 

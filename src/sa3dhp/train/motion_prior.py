@@ -31,7 +31,7 @@ class MotionPriorConfig:
     hidden: int = 128
     layers: int = 2
     seq_len: int = 30
-    steps: int = 1500
+    steps: int = 1000
     batch_size: int = 16  # the BiLSTMs dominate the cost on a CPU; use more on a GPU
     lr: float = 3e-3
     latent_weight: float = 1.0

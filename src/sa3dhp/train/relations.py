@@ -42,7 +42,7 @@ class RelationsConfig:
 
     relations: list[str] = field(default_factory=lambda: list(DEMO_RELATIONS))
     hidden: int = 512
-    steps: int = 1500
+    steps: int = 600
     batch_size: int = 256
     lr: float = 1e-3
     pose_pairs: int = 40_000  # training poses encoded per spatial relation (subsampled)

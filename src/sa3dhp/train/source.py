@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from sa3dhp import relations
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.pose_prior import PosePrior
 from sa3dhp.train import core
@@ -35,11 +36,14 @@ class SourceConfig:
     head: str = "latent"  # latent (ours) | pose (direct-regression baseline)
     split: str = "source_train"  # target_oracle for the oracle baseline
     init: str = ""  # a G checkpoint to start from (the oracle starts from Gs); "" = backbone init
-    steps: int = 600
+    steps: int = 400
+    oracle_steps: int = 200  # the oracle fine-tunes Gs on target labels for this many steps
     batch_size: int = 48
     lr: float = 5e-4
     weight_decay: float = 1e-4
     loss: str = "l2"  # l2 (mean joint distance) | l1 (mean absolute coordinate error)
+    latent_weight: float = 0.0  # + weight x mean |G(x) - Ep(y)|: keep G's latents on Ep's image
+    flip_prob: float = 0.0  # share of samples mirrored with their label (relation "flip")
     augment: bool = True
     amp: bool = True  # bf16 autocast on CUDA
     checkpoint_every: int = 200
@@ -80,6 +84,20 @@ def augment_images(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     x = x * u(0.85, 1.15, 3, 1, 1)
     noise = torch.randn(x.shape, generator=generator).to(x) * u(0.0, 0.04, 1, 1, 1)
     return (x + noise).clamp(0.0, 1.0)
+
+
+def flip_samples(
+    x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mirror the crops ``(B, 3, S, S)`` and poses ``(B, 17, 3)`` selected by ``mask`` (the
+    flip relation acts consistently on both, so the label stays valid)."""
+    if not mask.any():
+        return x, y
+    flip = relations.get("flip")
+    x, y = x.clone(), y.clone()
+    x[mask] = flip.image(x[mask])  # type: ignore[assignment]
+    y[mask] = flip.pose(y[mask])  # type: ignore[assignment]
+    return x, y
 
 
 def predict_poses(model: ImageToLatent, prior: PosePrior | None, x: torch.Tensor) -> torch.Tensor:
@@ -143,11 +161,17 @@ def train(
         idx = sampler.batch_indices(step)
         x = x_all[idx]
         x = augment_images(x, gen) if cfg.augment else x.float() / 255.0
-        y = y_all[idx].to(ctx.device)
+        y = y_all[idx]
+        if cfg.flip_prob > 0:
+            x, y = flip_samples(x, y, torch.rand(len(x), generator=gen) < cfg.flip_prob)
+        y = y.to(ctx.device)
         with core.autocast(ctx.device, cfg.amp):
             out = net(x.to(ctx.device))
         pred = out.float() if cfg.head == "pose" else prior.decode(out.float())  # type: ignore[union-attr]
         loss = pose_loss(pred, y, cfg.loss)
+        if cfg.latent_weight > 0 and cfg.head == "latent":
+            target = prior.encode(y)  # type: ignore[union-attr]
+            loss = loss + cfg.latent_weight * (out.float() - target).abs().mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
