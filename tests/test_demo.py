@@ -6,15 +6,13 @@ import pytest
 
 from sa3dhp.config import load_config
 from sa3dhp.data.synth import build_world, load_split
+from tests.test_source import TINY_SOURCE
 from tests.test_stages import TINY_PRIORS, _run
 from tests.test_synth import TINY
 
 TINY_STAGES = [
-    "source.steps=3",
+    *TINY_SOURCE,
     "source.oracle_steps=2",
-    "source.batch_size=4",
-    "source.conv_channels=16",
-    "source.fc_hidden=16",
     "relations.steps=10",
     "relations.hidden=16",
     "relations.pose_pairs=200",

@@ -7,7 +7,9 @@ config's own runs (``sa3dhp demo`` or ``train source``): the spread over seeds i
 adaptation. ``inplane``: supplement Table 2, per relation tau: lower-order L_CR + L_z(tau) and
 higher-order L_CR + L_z(tau) + L_v(tau-backward) (as the paper's flip row: 141.2 is the
 "+ L_z(flip)" ablation row and 95.6 the "+ L_v(flip-backward)" one). Relation networks that are
-missing are trained first. Every adaptation run lives in ``OUT_DIR/ablate/<table>/<row>/seed<k>``.
+missing are trained first. Every adaptation run lives in ``OUT_DIR/ablate/<table>/<row>/seed<k>``;
+an interrupted table resumes (finished runs are only evaluated again) and the table files are
+rewritten after every row.
 """
 
 from __future__ import annotations
@@ -105,6 +107,7 @@ def ablate_rows(cfg: Config, seeds: list[int]) -> dict:
     )
     for label, losses in ROW_LOSSES.items():
         rows[label] = _adapt_row(cfg, "rows", label, losses, seeds, test)
+        _write(cfg, "rows", {"seeds": list(seeds), "target_test": rows})  # partial table
     return _write(cfg, "rows", {"seeds": list(seeds), "target_test": rows}, paper=PAPER_ROWS)
 
 
@@ -122,6 +125,7 @@ def ablate_inplane(cfg: Config, seeds: list[int], angles=None) -> dict:
             cfg, "inplane", f"v_{r}", ["cr", f"z:{r}", f"v:{r}-backward"], seeds, test
         )
         rows[r] = {"lower_order": lower, "higher_order": higher}
+        _write(cfg, "inplane", {"seeds": list(seeds), "target_test": rows})  # partial table
     return _write(cfg, "inplane", {"seeds": list(seeds), "target_test": rows})
 
 

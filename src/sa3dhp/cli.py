@@ -116,6 +116,7 @@ def cmd_ablate(args: argparse.Namespace) -> int:
         result = ablate.ablate_rows(cfg, seeds)
     else:
         angles = [float(a) for a in args.angles.split(",")] if args.angles else None
+        angles = [int(a) if a == int(a) else a for a in angles] if angles else None
         result = ablate.ablate_inplane(cfg, seeds, angles)
     print(ablate.markdown(args.table, result))
     return 0
@@ -230,18 +231,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_args(p)
     p.set_defaults(func=cmd_adapt)
 
-    p = sub.add_parser(
+    ablate = sub.add_parser(
         "ablate",
         help="the supplement's ablation tables (rows: loss by loss; inplane: Table 2)",
         description="Run every row as an actual adaptation run (once per seed) from the "
         "config's Gs and evaluate it on target_test; writes OUT_DIR/ablate/TABLE.json and .md. "
         "Needs the priors and Gs (run `sa3dhp demo` first).",
-    )
-    p.add_argument("table", choices=["rows", "inplane"])
-    p.add_argument("--seeds", default="0,1,2", help="comma-separated adaptation seeds")
-    p.add_argument("--angles", default=None, help="inplane: angles (default 10,25,50,75,100,125)")
-    _add_config_args(p)
-    p.set_defaults(func=cmd_ablate)
+    ).add_subparsers(dest="table", required=True, metavar="TABLE")
+    for table, text in (
+        ("rows", "oracle, direct, Gs, AdaBN, then + L_CR, + L_z(flip), + L_v(flip-backward), "
+         "+ L_v(slow-backward)"),
+        ("inplane", "supplement Table 2: lower-order L_z(inplane-θ), flip, flip+inplane50 and "
+         "their higher-order (-backward) counterparts"),
+    ):  # fmt: skip
+        p = ablate.add_parser(table, help=text)
+        p.add_argument("--seeds", default="0,1,2", help="comma-separated adaptation seeds")
+        if table == "inplane":
+            p.add_argument("--angles", default=None, help="angles (default 10,25,50,75,100,125)")
+        _add_config_args(p)
+        p.set_defaults(func=cmd_ablate)
 
     p = sub.add_parser(
         "evaluate",

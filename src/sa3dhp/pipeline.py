@@ -325,6 +325,8 @@ def adapt(
         arch=source.arch_of(cfg.source),
         extra={"pose_prior": str(prior_path), "init": str(init)},
     )
+    if not out and (run_dir / "metrics.json").exists():  # a finished run, resumed: keep its record
+        return json.loads((run_dir / "metrics.json").read_text())
     out = {"final_losses": out, "train_time_s": round(time.perf_counter() - t0, 1)}
     _write_metrics(run_dir, out)
     return out
