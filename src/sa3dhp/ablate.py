@@ -155,8 +155,9 @@ def markdown(table: str, result: dict) -> str:
     out += "|---|---:|---:|---:|---:|\n"
     for r, m in rows.items():
         p = PAPER_TABLE2.get(r, ("", ""))
+        low, high = (m[k]["mpjpe"] if k in m else None for k in ("lower_order", "higher_order"))
         out += (
-            f"| {r} | {_fmt(m['lower_order']['mpjpe'])} | {p[0]} "
-            f"| {_fmt(m['higher_order']['mpjpe'])} | {p[1]} |\n"
+            f"| {r} | {_fmt(low) if low else 'not run'} | {p[0]} "
+            f"| {_fmt(high) if high else 'not run'} | {p[1]} |\n"
         )
     return out
