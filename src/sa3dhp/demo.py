@@ -121,6 +121,7 @@ def run_demo(cfg: Config) -> dict:
 def write_report(cfg: Config, summary: dict) -> Path:
     """``results.md`` and the self-contained ``report.html`` of a demo summary."""
     from sa3dhp import report
+    from sa3dhp.pipeline import stage_dir
 
     out = Path(cfg.out_dir)
     labels = {k: v[1] for k, v in ROWS.items()}
@@ -138,13 +139,13 @@ def write_report(cfg: Config, summary: dict) -> Path:
     (out / "results.md").write_text(text)
     runs = ["pose_prior", "motion_prior", "source", "oracle", "adapted"]
     curves = report.training_curves(
-        {r: pipeline_dir(cfg, r) for r in runs}, out / "training_curves.png"
+        {r: stage_dir(cfg, r) for r in runs}, out / "training_curves.png"
     )
     figures = [
         (curves, "training curves (history.jsonl of each stage)"),
-        (pipeline_dir(cfg, "adapted") / "predictions_target_test.png", "adapted on target_test"),
-        (pipeline_dir(cfg, "source") / "predictions_target_test.png", "Gs on target_test"),
-        (pipeline_dir(cfg, "pose_prior") / "random_decodes.png", "random decodes of Dp"),
+        (stage_dir(cfg, "adapted") / "predictions_target_test.png", "adapted on target_test"),
+        (stage_dir(cfg, "source") / "predictions_target_test.png", "Gs on target_test"),
+        (stage_dir(cfg, "pose_prior") / "random_decodes.png", "random decodes of Dp"),
         (out / "relations.png", "the relations used"),
     ]
     sections = [
@@ -154,8 +155,3 @@ def write_report(cfg: Config, summary: dict) -> Path:
         ("Timings (s)", timing),
     ]
     return report.html_report("sa3dhp demo", sections, figures, out / "report.html")
-
-
-def pipeline_dir(cfg: Config, run: str) -> Path:
-    """A stage's run directory."""
-    return Path(cfg.out_dir) / run
