@@ -65,9 +65,9 @@ def _mean_std(values: list[dict]) -> dict:
 
 
 def _evaluate(cfg: Config, ckpt: Path, test) -> dict:
-    from sa3dhp import pipeline
+    from sa3dhp.evaluate import evaluate_split
 
-    m = pipeline.evaluate_split_at(ckpt, test, cfg.device)["overall"]
+    m = evaluate_split(ckpt, test, device=cfg.device)["overall"]
     return {k: round(v, 2) for k, v in m.items()}
 
 

@@ -65,6 +65,7 @@ def run_demo(cfg: Config) -> dict:
     """
     from sa3dhp import pipeline
     from sa3dhp.data.synth import build_world, load_split
+    from sa3dhp.evaluate import evaluate_split
 
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -93,7 +94,7 @@ def run_demo(cfg: Config) -> dict:
     for row, (run, _) in ROWS.items():
         ckpt = pipeline.stage_dir(cfg, run) / "checkpoint.safetensors"
         checkpoints[row] = ckpt
-        metrics = pipeline.evaluate_split_at(ckpt, test, cfg.device)["overall"]
+        metrics = evaluate_split(ckpt, test, device=cfg.device)["overall"]
         table[row] = {k: round(v, 2) for k, v in metrics.items()}
     source_val = pipeline.evaluate_image_model(cfg, split="source_val")["overall"]
     timings["evaluate"] = round(time.perf_counter() - t0, 1)

@@ -390,10 +390,3 @@ def adaptation_diagnostics(cfg: Config, checkpoints: dict[str, Path], n: int = 2
             )
         out[name] = row
     return out
-
-
-def evaluate_split_at(checkpoint: str | Path, split, device: str = "auto") -> dict:
-    """:func:`sa3dhp.evaluate.evaluate_split` (outputs next to the checkpoint)."""
-    from sa3dhp.evaluate import evaluate_split
-
-    return evaluate_split(checkpoint, split, device=device)
