@@ -149,3 +149,62 @@ def test_measures_are_view_invariant():
     b = pl.joint_angles(m.poses @ _yaw(77.0).T)
     for k in a:
         np.testing.assert_allclose(a[k], b[k], atol=1e-3)
+
+
+def _violation(pose: np.ndarray, **kw) -> np.ndarray:
+    import torch
+
+    return pl.violation(torch.as_tensor(pose, dtype=torch.float64), **kw).numpy()
+
+
+@pytest.mark.parametrize(
+    ("angles", "check"),
+    [
+        ({"l_knee_flexion": -60}, "knee_hinge"),
+        ({"r_knee_flexion": 175}, "knee_flexion"),
+        ({"l_elbow_flexion": 175}, "elbow_flexion"),
+        ({"r_hip_flexion": -80}, "hip"),
+        ({"l_hip_abduction": -40}, "hip"),
+        ({"spine_bend": 170}, "spine"),
+        ({"neck_flexion": 100}, "neck"),
+        ({"l_hip_abduction": -25, "r_hip_abduction": -25}, "intersection"),
+    ],
+)
+def test_violation_is_positive_where_a_check_fails_and_pulls_back(angles, check):
+    import torch
+
+    pose = torch.as_tensor(_pose(**angles), dtype=torch.float64).requires_grad_(True)
+    v = pl.violation(pose)
+    assert v.item() > 0, check
+    v.sum().backward()
+    assert torch.isfinite(pose.grad).all() and pose.grad.abs().sum() > 0
+    # a small step against the gradient lowers the violation
+    with torch.no_grad():
+        assert pl.violation(pose - 1.0 * pose.grad / pose.grad.norm()).item() < v.item()
+
+
+def test_violation_is_zero_on_generated_motion_and_matches_the_checks():
+    rng = np.random.default_rng(1)
+    poses = np.concatenate(
+        [M.generate_motion(M.sample_subject(rng), 60, M.mocap_style(), rng).poses for _ in range(8)]
+    )
+    assert (_violation(poses, margin_deg=0.0, margin_mm=0.0) == 0).all()
+    noisy = poses + rng.normal(0, 60, poses.shape)
+    zero = _violation(noisy - noisy[:, :1], margin_deg=0.0, margin_mm=0.0) == 0
+    plausible = pl.is_plausible(noisy - noisy[:, :1])
+    assert not (zero & ~plausible).any()  # zero penalty => passes every check
+    assert (
+        zero == plausible
+    ).mean() > 0.9  # (the knee-hinge term is stricter on near-straight knees)
+    # a margin makes the penalty stricter, never looser
+    assert (_violation(noisy, margin_deg=5.0) >= _violation(noisy, margin_deg=0.0)).all()
+
+
+def test_torch_segment_distance_matches_numpy():
+    import torch
+
+    rng = np.random.default_rng(2)
+    a0, a1, b0, b1 = rng.normal(size=(4, 500, 3))
+    exact = pl.segment_distance(a0, a1, b0, b1)
+    ours = pl._t_segment_distance(*(torch.as_tensor(x) for x in (a0, a1, b0, b1))).numpy()
+    np.testing.assert_allclose(ours, exact, atol=1e-9)

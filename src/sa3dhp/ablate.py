@@ -67,7 +67,7 @@ def _mean_std(values: list[dict]) -> dict:
 def _evaluate(cfg: Config, ckpt: Path, test) -> dict:
     from sa3dhp.evaluate import evaluate_split
 
-    m = evaluate_split(ckpt, test, device=cfg.device)["overall"]
+    m = evaluate_split(ckpt, test, device=cfg.device, figure=False)["overall"]
     return {k: round(v, 2) for k, v in m.items()}
 
 

@@ -130,9 +130,14 @@ def predictions_figure(
 
 
 def evaluate_split(
-    checkpoint: str | Path, split: Split, out_dir: str | Path | None = None, device: str = "auto"
+    checkpoint: str | Path,
+    split: Split,
+    out_dir: str | Path | None = None,
+    device: str = "auto",
+    figure: bool = True,
 ) -> dict:
-    """Evaluate a G checkpoint on a labelled split and write the outputs (module docstring)."""
+    """Evaluate a G checkpoint on a labelled split and write the outputs (module docstring);
+    ``figure=False`` skips the PNG (the slowest output after the predictions)."""
     if not split.labelled:
         raise ValueError(f"split '{split.meta.get('split')}' has no labels to evaluate against")
     name = split.meta["split"]
@@ -152,5 +157,6 @@ def evaluate_split(
     table["trained_on"] = info["extra"].get("split")
     (out_dir / f"metrics_{name}.json").write_text(json.dumps(table, indent=1) + "\n")
     (out_dir / f"metrics_{name}.md").write_text(to_markdown(table, f"{checkpoint} on {name}"))
-    predictions_figure(split, pred, out_dir / f"predictions_{name}.png")
+    if figure:
+        predictions_figure(split, pred, out_dir / f"predictions_{name}.png")
     return table

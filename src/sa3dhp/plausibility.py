@@ -27,6 +27,7 @@ several centimetres thick.
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from sa3dhp import skeleton as sk
 
@@ -268,3 +269,94 @@ def plausibility_report(poses: np.ndarray) -> dict[str, float]:
     report["no_intersection"] = float((~limb_intersections(poses)).mean())
     report["plausible"] = float(is_plausible(poses).mean())
     return report
+
+
+# ---------------------------------------------------------------------------------------------
+# A differentiable version of the checks, used as a training penalty (torch only)
+
+
+def _t_unit(v: torch.Tensor) -> torch.Tensor:
+    return v / v.norm(dim=-1, keepdim=True).clamp_min(1e-6)
+
+
+def _t_angle(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Angle in radians between ``(..., 3)`` vectors; atan2 keeps the gradient finite at 0."""
+    return torch.atan2(torch.cross(a, b, dim=-1).norm(dim=-1), (a * b).sum(-1))
+
+
+def _t_segment_distance(
+    a0: torch.Tensor, a1: torch.Tensor, b0: torch.Tensor, b1: torch.Tensor
+) -> torch.Tensor:
+    """Distance between segments ``[a0, a1]`` and ``[b0, b1]`` ``(..., 3)``: the closest pair of
+    the lines, each parameter clamped to its segment and the other re-solved (exact for
+    non-parallel segments; a close upper bound for near-parallel ones)."""
+    d1, d2, r = a1 - a0, b1 - b0, a0 - b0
+    a, e = (d1 * d1).sum(-1).clamp_min(1e-6), (d2 * d2).sum(-1).clamp_min(1e-6)
+    b, c, f = (d1 * d2).sum(-1), (d1 * r).sum(-1), (d2 * r).sum(-1)
+    denom = (a * e - b * b).clamp_min(1e-6 * a * e)
+    s = ((b * f - c * e) / denom).clamp(0, 1)
+    t = ((b * s + f) / e).clamp(0, 1)
+    s = ((b * t - c) / a).clamp(0, 1)
+    return (a0 + s[..., None] * d1 - b0 - t[..., None] * d2).norm(dim=-1)
+
+
+def violation(
+    poses: torch.Tensor, margin_deg: float = 5.0, margin_mm: float = 10.0
+) -> torch.Tensor:
+    """How far each pose is outside :data:`LIMITS`, ``(N,)``, differentiable (torch).
+
+    The sum of hinge terms, one per check of :func:`is_plausible`, each tightened by a margin:
+    angles in radians, the knee-hinge cosine as it is, distances in units of 100 mm. Zero for a
+    pose that passes every check with the margins to spare, except that the knee-hinge term
+    also acts below the check's minimum flexion, weighted by the sine of the knee's flexion (so
+    it fades out for a straight knee, whose hinge axis is undefined).
+
+    Args:
+        poses: ``(N, 17, 3)`` mm.
+        margin_deg: angle margin inside each angular limit.
+        margin_mm: distance margin above each intersection limit.
+    """
+    lim, m = LIMITS, np.radians(margin_deg)
+    p = poses
+    left = _t_unit(p[:, sk.L_HIP] - p[:, sk.R_HIP])
+    up = p[:, sk.THORAX] - p[:, sk.PELVIS]
+    up = _t_unit(up - (up * left).sum(-1, keepdim=True) * left)
+    fwd = torch.cross(left, up, dim=-1)
+    relu = torch.relu
+    terms = []
+    for _, hip, knee, ankle, shoulder, elbow, wrist, sgn in _SIDES:
+        thigh, shin = p[:, knee] - p[:, hip], p[:, ankle] - p[:, knee]
+        terms.append(relu(_t_angle(thigh, shin) - np.radians(lim["knee_max_flexion"]) + m))
+        axis = torch.cross(_t_unit(thigh), _t_unit(shin), dim=-1)  # |axis| = sin(flexion)
+        cos_min = lim["knee_hinge_min_cos"] + np.sin(m)
+        terms.append(relu(cos_min * axis.norm(dim=-1) - (axis * left).sum(-1)))
+        d = _t_unit(thigh)
+        flex = torch.atan2((d * fwd).sum(-1), -(d * up).sum(-1))
+        terms.append(relu(np.radians(lim["hip_min_flexion"]) + m - flex))
+        terms.append(relu(flex - np.radians(lim["hip_max_flexion"]) + m))
+        abd = torch.asin((sgn * (d * left).sum(-1)).clamp(-0.999, 0.999))
+        terms.append(relu(np.radians(lim["hip_min_abduction"]) + m - abd))
+        terms.append(relu(abd - np.radians(lim["hip_max_abduction"]) + m))
+        elbow_flex = _t_angle(p[:, elbow] - p[:, shoulder], p[:, wrist] - p[:, elbow])
+        terms.append(relu(elbow_flex - np.radians(lim["elbow_max_flexion"]) + m))
+    lower, upper = p[:, sk.SPINE] - p[:, sk.PELVIS], p[:, sk.THORAX] - p[:, sk.SPINE]
+    terms.append(relu(_t_angle(lower, upper) - np.radians(lim["spine_max_bend"]) + m))
+    head = p[:, sk.HEAD] - p[:, sk.NECK]
+    terms.append(relu(_t_angle(upper, head) - np.radians(lim["neck_max_bend"]) + m))
+    pairs = list(LIMB_PAIRS) + [(arm, "torso") for arm in _ARMS]
+    seg = {**LIMB_SEGMENTS, "torso": (sk.PELVIS, sk.THORAX)}
+    ia, ib = (
+        [[seg[a][k] for a, _ in pairs] for k in (0, 1)],
+        [[seg[b][k] for _, b in pairs] for k in (0, 1)],
+    )
+    dist = _t_segment_distance(p[:, ia[0]], p[:, ia[1]], p[:, ib[0]], p[:, ib[1]])  # (N, P)
+    need = torch.tensor(
+        [
+            lim["arm_torso_min_distance"] if b == "torso" else lim["limb_min_distance"]
+            for _, b in pairs
+        ],
+        dtype=p.dtype,
+        device=p.device,
+    )
+    terms.append(relu(need + margin_mm - dist).sum(-1) / 100.0)
+    return torch.stack(terms, -1).sum(-1)

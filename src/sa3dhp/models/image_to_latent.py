@@ -122,13 +122,17 @@ class ImageToLatent(nn.Module):
         )
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        # NHWC (channels-last) convolutions: faster on a CPU through oneDNN (backbone training
+        # step 18 % faster in a micro-benchmark; source training 4 % faster end to end) and the
+        # layout GPU tensor cores prefer
+        self.to(memory_format=torch.channels_last)
 
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
         """uint8 or [0, 1] float crops -> ImageNet-normalised float."""
         if x.ndim != 4 or x.shape[1] != 3:
             raise ValueError(f"crops must be (B, 3, H, W), got {tuple(x.shape)}")
         x = x.float() / 255.0 if not x.is_floating_point() else x
-        return (x - self.mean) / self.std
+        return ((x - self.mean) / self.std).contiguous(memory_format=torch.channels_last)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """Backbone up to ``layer3``: ``(B, C3, H/16, W/16)``."""

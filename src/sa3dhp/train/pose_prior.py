@@ -5,8 +5,19 @@ Ep(y) indistinguishable from U[-1, 1]^32. GAN loss: WGAN with gradient penalty (
 default): its critic keeps giving useful gradients when the two distributions barely overlap
 (early in training, and near the cube's faces where tanh saturates), so the encoder is pulled
 towards the whole cube instead of collapsing onto a few modes; the non-saturating BCE loss
-(``gan="bce"``) is kept for comparison. An optional sliced-Wasserstein term (``sw_weight``)
-pulls every latent marginal towards U[-1, 1] directly.
+(``gan="bce"``) is kept for comparison. A sliced-Wasserstein term (``sw_weight``) pulls every
+latent marginal (and ``sw_random_dirs`` random projections) towards U[-1, 1] directly.
+
+Joint limits (``limit_weight``, our addition): each step also decodes ``limit_batch`` latents
+drawn from U[-1, 1]^32 and penalises how far Dp(z) is outside the anatomical limits of
+:mod:`sa3dhp.plausibility` (:func:`~sa3dhp.plausibility.violation`, a differentiable hinge on the
+same checks, with a 5 degree / 10 mm margin). The adversarial loss only makes Ep(y) *look*
+uniform; this term makes the decoder honour the promise that any z of the cube decodes to a
+possible pose. On the demo world it raised the share of plausible random decodes from 77 % to
+99.9 % and, because the uniformity terms could then be lighter (``sw_weight`` 1.0 -> 0.3), it
+lowered the reconstruction error too. ``sa3dhp evaluate prior`` judges decodes with the same
+checks without margins, so its plausibility figure measures how well the penalty generalises to
+fresh latents, not an independent judge.
 
 Augmentation: random left/right flips, and optionally a random rotation about the camera's
 vertical axis (``augment_yaw``, the authors' choice). It is off by default here because the
@@ -27,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sa3dhp import relations
+from sa3dhp import plausibility, relations
 from sa3dhp.models.pose_prior import LATENT_DIM, LatentCritic, PosePrior
 from sa3dhp.train import core
 
@@ -42,14 +53,17 @@ class PosePriorConfig:
     hidden: int = 512
     blocks: int = 2
     lengths: str = "predicted"  # predicted | canonical
-    steps: int = 2000
-    batch_size: int = 256
-    lr: float = 1e-3
+    steps: int = 2200
+    batch_size: int = 192
+    lr: float = 2e-3
     critic_lr: float = 2e-4
     adv_weight: float = 0.002
     gan: str = "wgan-gp"  # wgan-gp | bce
     gp_weight: float = 5.0
-    sw_weight: float = 1.0  # sliced-Wasserstein term towards U[-1, 1]^32 (0 = pure AAE)
+    sw_weight: float = 0.3  # sliced-Wasserstein term towards U[-1, 1]^32 (0 = pure AAE)
+    sw_random_dirs: int = 32  # random directions of that term besides the 32 axes
+    limit_weight: float = 0.1  # joint-limit penalty on Dp(z) for z ~ U[-1, 1]^32 (0 = off)
+    limit_batch: int = 64  # latents drawn per step for that penalty
     augment_yaw: bool = False  # the mocap already spans every yaw; see the module docstring
     augment_flip: bool = True
     roll_deg: float = 60.0  # turn a share of poses about the optical axis by up to this angle
@@ -141,12 +155,12 @@ def critic_loss(
 
 
 def sliced_wasserstein(
-    z: torch.Tensor, prior: torch.Tensor, generator: torch.Generator
+    z: torch.Tensor, prior: torch.Tensor, generator: torch.Generator, random_dirs: int | None = None
 ) -> torch.Tensor:
     """Squared sliced Wasserstein-2 distance between two batches ``(B, D)``, along every axis
-    (the per-dimension marginals) and as many random directions."""
+    (the per-dimension marginals) and ``random_dirs`` random directions (default ``D``)."""
     d = z.shape[1]
-    dirs = torch.randn(d, d, generator=generator).to(z)
+    dirs = torch.randn(d, d if random_dirs is None else random_dirs, generator=generator).to(z)
     dirs = torch.cat([torch.eye(d, device=z.device, dtype=z.dtype), dirs / dirs.norm(dim=0)], 1)
     a, _ = torch.sort(z @ dirs, dim=0)
     b, _ = torch.sort(prior @ dirs, dim=0)
@@ -223,9 +237,14 @@ def train(
         loss_rec = (rec - y).norm(dim=-1).mean() / 1000.0
         loss_adv = generator_adv_loss(critic, z, cfg.gan)
         loss = loss_rec + cfg.adv_weight * loss_adv
+        loss_lim = torch.zeros(())
+        if cfg.limit_weight > 0:
+            # decodes of latents drawn from the prior must respect the anatomical limits
+            loss_lim = plausibility.violation(model.decode(real[: cfg.limit_batch])).mean()
+            loss = loss + cfg.limit_weight * loss_lim
         if cfg.sw_weight > 0:
             prior = (torch.rand(len(y), LATENT_DIM, generator=gen) * 2 - 1).to(ctx.device)
-            loss = loss + cfg.sw_weight * sliced_wasserstein(z, prior, gen)
+            loss = loss + cfg.sw_weight * sliced_wasserstein(z, prior, gen, cfg.sw_random_dirs)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         ctx.sync_grads(model)
@@ -237,6 +256,7 @@ def train(
                 rec_mm=loss_rec.item() * 1000.0,
                 adv=loss_adv.item(),
                 critic=loss_c.item(),
+                limits=loss_lim.item(),
                 lr=lr,
             )
         if ctx.is_main and ((step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps):

@@ -46,7 +46,7 @@ class RelationsConfig:
     batch_size: int = 256
     lr: float = 1e-3
     pose_pairs: int = 40_000  # training poses encoded per spatial relation (subsampled)
-    windows_per_clip: int = 8  # augmented motion pairs per training clip, per temporal relation
+    windows_per_clip: int = 6  # augmented motion pairs per training clip, per temporal relation
     score_steps: int = 600  # quick fit of a candidate that has no trained network (scoring)
     score_poses: int = 4_000  # held-out poses / windows scored per candidate
     reference_poses: int = 20_000  # plausibility reference set (training poses)

@@ -1,0 +1,123 @@
+"""Pose- and motion-prior settings that were compared to choose the demo defaults.
+
+Each setting trains the pose prior of the demo config with the listed overrides (all of them
+spelled out, so a setting means the same whatever the defaults become) and evaluates it like
+``sa3dhp evaluate prior``; settings with ``motion_prior.*`` overrides also train the motion prior
+on that pose prior. One JSON line per setting is appended to
+``benchmarks/results/prior_sweep.jsonl``. Run one setting, or all (about 25 minutes):
+
+    .venv/bin/python benchmarks/prior_sweep.py [NAME ...]
+
+Training times are only comparable between settings run alone on an idle machine.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sa3dhp import pipeline
+from sa3dhp.config import load_config
+
+OLD = [  # the defaults before joint limits (what the previous demo ran)
+    "pose_prior.lr=1e-3",
+    "pose_prior.batch_size=256",
+    "pose_prior.steps=2000",
+    "pose_prior.sw_weight=1.0",
+    "pose_prior.limit_weight=0",
+]
+SETTINGS: dict[str, list[str]] = {
+    "old_defaults": OLD,
+    "no_uniformity_terms": [*OLD, "pose_prior.adv_weight=0", "pose_prior.sw_weight=0"],
+    "limits_1.0": [*OLD, "pose_prior.limit_weight=1.0"],
+    "limits_0.1_sw_0.3": [*OLD, "pose_prior.limit_weight=0.1", "pose_prior.sw_weight=0.3"],
+    "limits_0.1_sw_0.3_axes_only": [
+        *OLD,
+        "pose_prior.limit_weight=0.1",
+        "pose_prior.sw_weight=0.3",
+        "pose_prior.sw_random_dirs=0",
+    ],
+    "limits_0.1_sw_0.3_4000_steps": [
+        *OLD,
+        "pose_prior.limit_weight=0.1",
+        "pose_prior.sw_weight=0.3",
+        "pose_prior.steps=4000",
+    ],
+    "old_defaults_motion_no_yaw": [
+        *OLD,
+        "motion_prior.steps=1000",
+        "motion_prior.augment_yaw=false",
+    ],
+    "lr_2e-3_batch_192_2400_steps": [
+        "pose_prior.lr=2e-3",
+        "pose_prior.batch_size=192",
+        "pose_prior.steps=2400",
+        "pose_prior.sw_weight=0.3",
+        "pose_prior.limit_weight=0.1",
+    ],
+    "new_defaults": [
+        "pose_prior.lr=2e-3",
+        "pose_prior.batch_size=192",
+        "pose_prior.steps=2200",
+        "pose_prior.sw_weight=0.3",
+        "pose_prior.limit_weight=0.1",
+        "motion_prior.steps=1000",
+    ],
+    "lr_2e-3_batch_192_2400_steps_motion_1200_steps": [
+        "pose_prior.lr=2e-3",
+        "pose_prior.batch_size=192",
+        "pose_prior.steps=2400",
+        "pose_prior.sw_weight=0.3",
+        "pose_prior.limit_weight=0.1",
+        "motion_prior.steps=1200",
+    ],
+    "lr_2e-3_batch_192_2400_steps_motion_2000_steps": [
+        "pose_prior.lr=2e-3",
+        "pose_prior.batch_size=192",
+        "pose_prior.steps=2400",
+        "pose_prior.sw_weight=0.3",
+        "pose_prior.limit_weight=0.1",
+        "motion_prior.steps=2000",
+    ],
+}
+
+
+def run(name: str, overrides: list[str]) -> dict:
+    cfg = load_config("demo", [f"out_dir=out/bench_prior_sweep/{name}", *overrides])
+    t0 = time.perf_counter()
+    train = pipeline.train_pose_prior(cfg)
+    row = {"name": name, "overrides": overrides, "pose_train_time_s": train["train_time_s"]}
+    if any(o.startswith("motion_prior.") for o in overrides):
+        motion = pipeline.train_motion_prior(cfg)
+        row["motion_val_mpjpe"] = round(motion["val_mpjpe"], 2)
+        row["motion_train_time_s"] = motion["train_time_s"]
+    ev = pipeline.evaluate_prior(cfg)
+    row.update(
+        val_mpjpe=ev["pose_reconstruction"]["val_mpjpe"],
+        val_pa_mpjpe=ev["pose_reconstruction"]["val_pa_mpjpe"],
+        latent_ks_max=ev["latent_ks"]["max"],
+        random_decodes_plausible=ev["random_decodes"]["plausible"],
+        total_s=round(time.perf_counter() - t0, 1),
+        date=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    return row
+
+
+def main() -> None:
+    names = sys.argv[1:] or list(SETTINGS)
+    unknown = [n for n in names if n not in SETTINGS]
+    if unknown:
+        raise SystemExit(f"unknown setting(s) {unknown}; choose from {list(SETTINGS)}")
+    path = Path("benchmarks/results/prior_sweep.jsonl")
+    for name in names:
+        row = run(name, SETTINGS[name])
+        print(json.dumps(row), flush=True)
+        with path.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+
+
+if __name__ == "__main__":
+    main()
