@@ -58,6 +58,13 @@ SETTINGS: dict[str, list[str]] = {
         "pose_prior.sw_weight=0.3",
         "pose_prior.limit_weight=0.1",
     ],
+    "limits_0.1_lr_2e-3_batch_192_2200_steps_sw_1.0": [
+        "pose_prior.lr=2e-3",
+        "pose_prior.batch_size=192",
+        "pose_prior.steps=2200",
+        "pose_prior.sw_weight=1.0",
+        "pose_prior.limit_weight=0.1",
+    ],
     "new_defaults": [
         "pose_prior.lr=2e-3",
         "pose_prior.batch_size=192",
@@ -100,6 +107,7 @@ def run(name: str, overrides: list[str]) -> dict:
         val_pa_mpjpe=ev["pose_reconstruction"]["val_pa_mpjpe"],
         latent_ks_max=ev["latent_ks"]["max"],
         random_decodes_plausible=ev["random_decodes"]["plausible"],
+        random_decodes_typical=ev["random_decodes_typical"],
         total_s=round(time.perf_counter() - t0, 1),
         date=datetime.now(UTC).isoformat(timespec="seconds"),
     )

@@ -51,6 +51,13 @@ def test_demo_writes_every_row_and_the_report(demo_run):
     html = (out / "report.html").read_text()
     assert "<table>" in html and "data:image/png;base64" in html
     assert (out / "adapted" / "checkpoint.safetensors").exists()
+    # evaluate prior: both the joint-limit share and the typicality of random decodes
+    prior_eval = results["prior_eval"]
+    assert 0 <= prior_eval["random_decodes"]["plausible"] <= 1
+    assert 0 <= prior_eval["random_decodes_typical"] <= 1 / 0.9
+    # only the rows the report shows draw a prediction figure
+    assert (out / "adapted" / "predictions_target_test.png").exists()
+    assert not (out / "oracle" / "predictions_target_test.png").exists()
 
 
 def test_target_train_loader_yields_no_labels(demo_run):

@@ -177,6 +177,7 @@ def evaluate_prior(cfg: Config, n_random: int = 10_000) -> dict:
     # independent samples for a per-dimension KS test)
     ks = ks_uniform(pp_train.evaluate_reconstruction(prior, mocap.poses)["latents"])
     decoded = prior.sample(n_random, torch.Generator().manual_seed(cfg.seed)).numpy()
+    typical = _decode_typicality(cfg, mocap, val_poses, decoded[:2000])
     # how far canonical bone lengths alone are from each subject (the 'canonical' decoder's floor)
     canonical = fk(to_local(val_poses), canonical_direction_lengths())
     out = {
@@ -190,6 +191,8 @@ def evaluate_prior(cfg: Config, n_random: int = 10_000) -> dict:
         "random_decodes": {
             k: round(v, 4) for k, v in plausibility.plausibility_report(decoded).items()
         },
+        # joint limits say a decode is *possible*; this says whether it looks like the mocap
+        "random_decodes_typical": round(typical, 4),
         "held_out_poses": len(val_poses),
         "bone_length_spread_mm": round(
             float(np.ptp(direction_bone_lengths(val_poses), axis=0).mean()), 1
@@ -210,6 +213,22 @@ def evaluate_prior(cfg: Config, n_random: int = 10_000) -> dict:
     out["figure"] = str(fig)
     (run_dir / "prior_eval.json").write_text(json.dumps(out, indent=1) + "\n")
     return out
+
+
+def _decode_typicality(cfg: Config, mocap, val_poses: np.ndarray, decoded: np.ndarray) -> float:
+    """Share of decoded poses as typical of the mocap as held-out mocap poses are (1 = as
+    typical; the nearest-neighbour criterion of :class:`sa3dhp.scoring.Plausibility`)."""
+    from sa3dhp.scoring import Plausibility
+    from sa3dhp.train import pose_prior as pp_train
+
+    train_poses, _ = pp_train.split_mocap_poses(
+        mocap.poses, mocap.clip, cfg.pose_prior.val_fraction
+    )
+    rng = np.random.default_rng(cfg.seed)
+    ref = train_poses[rng.choice(len(train_poses), min(20_000, len(train_poses)), replace=False)]
+    held = val_poses[rng.choice(len(val_poses), min(2_000, len(val_poses)), replace=False)]
+    judge = Plausibility(torch.as_tensor(ref), torch.as_tensor(held))
+    return judge(torch.as_tensor(decoded, dtype=torch.float32))
 
 
 def relation_data(cfg: Config):
