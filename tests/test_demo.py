@@ -86,4 +86,9 @@ def test_relations_score_and_ablate_run_from_the_cli(demo_run):
     assert res.returncode == 0, res.stderr[-3000:]
     table = json.loads((tmp / "out" / "ablate" / "rows.json").read_text())["target_test"]
     assert table["+ L_CR"]["mpjpe"]["n"] == 2
+    # rows without adaptation get one run per seed too: seed 1's are trained under ablate/
+    for label in ("Oracle", "Ours, source only (Gs)", "AdaBN"):
+        assert table[label]["mpjpe"]["n"] == 2
+    seed1 = tmp / "out" / "ablate" / "rows" / "baselines" / "seed1"
+    assert (seed1 / "oracle" / "checkpoint.safetensors").exists()
     assert "paper MPJPE" in (tmp / "out" / "ablate" / "rows.md").read_text()

@@ -1,12 +1,15 @@
 """``sa3dhp ablate rows|inplane``: the supplement's ablation tables, each row an actual run.
 
 ``rows``: oracle, direct regression, Gs source-only, AdaBN, then adaptation with the losses added
-one at a time (+L_CR, +L_z(flip), +L_v(flip-backward), +L_v(slow-backward)), each adaptation
-row once per seed. The image models trained on labels (Gs, direct, oracle) come from the
-config's own runs (``sa3dhp demo`` or ``train source``): the spread over seeds is the spread of
-adaptation. ``inplane``: supplement Table 2, per relation tau: lower-order L_CR + L_z(tau) and
-higher-order L_CR + L_z(tau) + L_v(tau-backward) (as the paper's flip row: 141.2 is the
-"+ L_z(flip)" ablation row and 95.6 the "+ L_v(flip-backward)" one). Relation networks that are
+one at a time (+L_CR, +L_z(flip), +L_v(flip-backward), +L_v(slow-backward)), every row once per
+seed. For the config's own seed the image models trained on labels (Gs, direct, oracle) are the
+config's runs (``sa3dhp demo`` or ``train source``); for the other seeds they are trained again
+(on the same pose prior). Every adaptation row starts from the config's own Gs, so its spread is
+the spread of adaptation alone.
+
+``inplane``: supplement Table 2, per relation tau: lower-order L_CR + L_z(tau) and higher-order
+L_CR + L_z(tau) + L_v(tau-backward) (as the paper's flip row: 141.2 is the "+ L_z(flip)"
+ablation row and 95.6 the "+ L_v(flip-backward)" one). Relation networks that are
 missing are trained first. Every adaptation run lives in ``OUT_DIR/ablate/<table>/<row>/seed<k>``;
 an interrupted table resumes (finished runs are only evaluated again) and the table files are
 rewritten after every row.
@@ -90,21 +93,41 @@ def _adapt_row(cfg: Config, table: str, row: str, losses: list[str], seeds, test
     return _mean_std(results)
 
 
+def _baseline_runs(cfg: Config, seeds) -> dict[str, list[Path]]:
+    """Checkpoints of the rows without adaptation (oracle, direct regression, Gs, AdaBN), one per
+    seed: the config's own runs for its seed, and for every other seed fresh runs under
+    ``OUT_DIR/ablate/rows/baselines/seed<k>`` that reuse the config's pose prior (finished ones
+    are reused)."""
+    import shutil
+
+    from sa3dhp import pipeline
+
+    runs: dict[str, list[Path]] = {label: [] for label in [*BASELINE_ROWS, "AdaBN"]}
+    dirs = {**BASELINE_ROWS, "AdaBN": "adabn"}
+    for seed in seeds:
+        scfg = cfg
+        if seed != cfg.seed:
+            sub = Path(cfg.out_dir) / "ablate" / "rows" / "baselines" / f"seed{seed}"
+            scfg = replace(cfg, seed=seed, out_dir=str(sub))
+            prior = pipeline.stage_dir(scfg, pipeline.POSE_PRIOR_DIR)
+            if not prior.exists():
+                shutil.copytree(pipeline.stage_dir(cfg, pipeline.POSE_PRIOR_DIR), prior)
+            for variant in ("source", "direct", "oracle"):
+                pipeline.train_image_model(scfg, variant)
+        pipeline.adabn(scfg)
+        for label, run in dirs.items():
+            runs[label].append(pipeline.stage_dir(scfg, run) / "checkpoint.safetensors")
+    return runs
+
+
 def ablate_rows(cfg: Config, seeds: list[int]) -> dict:
     """The supplement's ablation rows on target_test (mean and std over ``seeds``)."""
-    from sa3dhp import pipeline
     from sa3dhp.data.synth import load_split
 
     test = load_split(cfg.data, "target_test")
     rows: dict[str, dict] = {}
-    for label, run in BASELINE_ROWS.items():
-        rows[label] = _mean_std(
-            [_evaluate(cfg, pipeline.stage_dir(cfg, run) / "checkpoint.safetensors", test)]
-        )
-    pipeline.adabn(cfg)
-    rows["AdaBN"] = _mean_std(
-        [_evaluate(cfg, pipeline.stage_dir(cfg, "adabn") / "checkpoint.safetensors", test)]
-    )
+    for label, ckpts in _baseline_runs(cfg, seeds).items():
+        rows[label] = _mean_std([_evaluate(cfg, ckpt, test) for ckpt in ckpts])
     for label, losses in ROW_LOSSES.items():
         rows[label] = _adapt_row(cfg, "rows", label, losses, seeds, test)
         _write(cfg, "rows", {"seeds": list(seeds), "target_test": rows})  # partial table
