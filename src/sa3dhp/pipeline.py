@@ -169,7 +169,9 @@ def evaluate_prior(cfg: Config, n_random: int = 10_000) -> dict:
     from sa3dhp.viz import decoded_poses_figure
 
     mocap = load_split(cfg.data, "mocap", images=False)
-    _, val_poses = pp_train.split_mocap_poses(mocap.poses, mocap.clip, cfg.pose_prior.val_fraction)
+    train_poses, val_poses = pp_train.split_mocap_poses(
+        mocap.poses, mocap.clip, cfg.pose_prior.val_fraction
+    )
     prior = load_pose_prior(cfg)
     rec = pp_train.evaluate_reconstruction(prior, val_poses)
     rec.pop("latents")
@@ -177,7 +179,7 @@ def evaluate_prior(cfg: Config, n_random: int = 10_000) -> dict:
     # independent samples for a per-dimension KS test)
     ks = ks_uniform(pp_train.evaluate_reconstruction(prior, mocap.poses)["latents"])
     decoded = prior.sample(n_random, torch.Generator().manual_seed(cfg.seed)).numpy()
-    typical = _decode_typicality(cfg, mocap, val_poses, decoded[:2000])
+    typical = _decode_typicality(train_poses, val_poses, decoded[:2000], cfg.seed)
     # how far canonical bone lengths alone are from each subject (the 'canonical' decoder's floor)
     canonical = fk(to_local(val_poses), canonical_direction_lengths())
     out = {
@@ -215,16 +217,14 @@ def evaluate_prior(cfg: Config, n_random: int = 10_000) -> dict:
     return out
 
 
-def _decode_typicality(cfg: Config, mocap, val_poses: np.ndarray, decoded: np.ndarray) -> float:
+def _decode_typicality(
+    train_poses: np.ndarray, val_poses: np.ndarray, decoded: np.ndarray, seed: int
+) -> float:
     """Share of decoded poses as typical of the mocap as held-out mocap poses are (1 = as
     typical; the nearest-neighbour criterion of :class:`sa3dhp.scoring.Plausibility`)."""
     from sa3dhp.scoring import Plausibility
-    from sa3dhp.train import pose_prior as pp_train
 
-    train_poses, _ = pp_train.split_mocap_poses(
-        mocap.poses, mocap.clip, cfg.pose_prior.val_fraction
-    )
-    rng = np.random.default_rng(cfg.seed)
+    rng = np.random.default_rng(seed)
     ref = train_poses[rng.choice(len(train_poses), min(20_000, len(train_poses)), replace=False)]
     held = val_poses[rng.choice(len(val_poses), min(2_000, len(val_poses)), replace=False)]
     judge = Plausibility(torch.as_tensor(ref), torch.as_tensor(held))

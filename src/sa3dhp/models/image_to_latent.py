@@ -122,9 +122,8 @@ class ImageToLatent(nn.Module):
         )
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
-        # NHWC (channels-last) convolutions: faster on a CPU through oneDNN (backbone training
-        # step 18 % faster in a micro-benchmark; source training 4 % faster end to end) and the
-        # layout GPU tensor cores prefer
+        # NHWC (channels-last) convolutions: the layout oneDNN on a CPU and tensor cores on a
+        # GPU prefer
         self.to(memory_format=torch.channels_last)
 
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
