@@ -41,16 +41,37 @@ def test_latent_critic():
     _check_backward(critic, out.mean())
 
 
-def test_motion_prior():
+@pytest.mark.parametrize("skip", [True, False])
+def test_motion_prior(skip):
     torch.manual_seed(0)
-    model = MotionPrior()
+    model = MotionPrior(skip=skip)
     z = torch.rand(3, 30, 32) * 2 - 1
     v, rec = model(z)
     assert v.shape == (3, 128) and rec.shape == (3, 30, 32)
     assert v.abs().max() <= 1 and rec.abs().max() <= 1
     _check_backward(model, (rec - z).abs().mean())
+    assert hasattr(model, "enc_skip") == skip
     with pytest.raises(ValueError, match=r"\(B, T, 32\)"):
         model.encode(torch.zeros(3, 30, 31))
+    if skip:  # the skip path is a map of whole 30-frame sequences
+        with pytest.raises(ValueError, match="30-frame"):
+            model.encode(torch.zeros(3, 20, 32))
+
+
+def test_motion_prior_pca_init_reconstructs_a_linear_code():
+    """Started at the PCA code, the auto-encoder reconstructs sequences that lie in a
+    low-dimensional linear subspace almost exactly, before any training."""
+    torch.manual_seed(0)
+    basis = torch.randn(8, 30 * 32)
+    z = (0.05 * torch.randn(600, 8) @ basis).view(600, 30, 32).clamp(-1, 1)
+    model = MotionPrior(hidden=16, motion_dim=16).eval()
+    before = (model(z)[1] - z).abs().mean()
+    model.init_skip_pca(z)
+    after = (model(z)[1] - z).abs().mean()
+    # what remains is tanh's curvature and the (scaled-down) random BiLSTM paths
+    assert after < 0.2 * before and after < 0.25 * z.abs().mean()
+    with pytest.raises(ValueError, match="skip=True"):
+        MotionPrior(hidden=16, skip=False).init_skip_pca(z)
 
 
 @pytest.mark.parametrize("backbone", ["resnet18", "resnet50"])

@@ -364,8 +364,15 @@ def test_single_process_context_and_devices(monkeypatch):
         with pytest.raises(ValueError, match=r"CUDA is unavailable: .*device=cpu"):
             core.resolve_device("cuda")
         assert core.resolve_device("auto") == torch.device("cpu")
+    with core.autocast(torch.device("cpu"), enabled=False):
+        assert torch.ones(2, 2).matmul(torch.ones(2, 2)).dtype == torch.float32
+    # bf16 on a CPU only where oneDNN runs it natively (elsewhere emulation would slow it down)
+    expected = torch.bfloat16 if core.cpu_has_native_bf16() else torch.float32
     with core.autocast(torch.device("cpu"), enabled=True):
-        assert torch.ones(2, 2).matmul(torch.ones(2, 2)).dtype == torch.float32  # no-op on CPU
+        assert torch.ones(2, 2).matmul(torch.ones(2, 2)).dtype == expected
+    monkeypatch.setattr(core, "cpu_has_native_bf16", lambda: False)
+    with core.autocast(torch.device("cpu"), enabled=True):
+        assert torch.ones(2, 2).matmul(torch.ones(2, 2)).dtype == torch.float32
     assert not core.make_grad_scaler(torch.device("cpu"), enabled=True).is_enabled()
 
 

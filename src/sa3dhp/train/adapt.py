@@ -61,7 +61,7 @@ class AdaptConfig:
     temperature: float = 0.07
     proj_dim: int = 128
     shift_px: int = 3  # contrastive augmentation: max shift, pixels at 64 px
-    amp: bool = True  # bf16 autocast on CUDA
+    amp: bool = True  # bf16 autocast on CUDA and on CPUs with native bf16 (false: fp32)
     adabn_frames: int = 4096  # target frames whose statistics the AdaBN baseline uses
     checkpoint_every: int = 80
     log_every: int = 8

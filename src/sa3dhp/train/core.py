@@ -31,7 +31,8 @@ A stage writes its own readable loop (``lr -> eval/checkpoint -> step -> log``, 
   ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``...) and returns a :class:`DistContext`
   (NCCL on CUDA, gloo on CPU; a plain single process without torchrun). Only rank 0 writes
   checkpoints and logs.
-* **Devices / AMP** -- :func:`resolve_device`, :func:`autocast` (bf16 on CUDA, no-op on CPU),
+* **Devices / AMP** -- :func:`resolve_device`, :func:`autocast` (bf16 on CUDA and on CPUs
+  with native bf16),
   :func:`make_grad_scaler`.
 * **Logging** -- :class:`RunLogger`: tqdm bar (off when ``SA3DHP_NO_PROGRESS=1``), TensorBoard
   scalars under ``run_dir/tb`` and ``run_dir/history.jsonl`` (:func:`read_history`).
@@ -109,12 +110,24 @@ def resolve_device(preference: str = "auto") -> torch.device:
     raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got '{preference}'")
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether oneDNN runs bf16 natively on this CPU (AVX512-BF16 or AMX), so that bf16
+    autocast speeds convolutions up instead of emulating them."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
 def autocast(
     device: torch.device, enabled: bool = True, dtype: torch.dtype = torch.bfloat16
 ) -> contextlib.AbstractContextManager:
-    """Mixed-precision context: ``dtype`` (bf16) autocast on CUDA when enabled, else a no-op."""
+    """Mixed-precision context when ``enabled``: ``dtype`` (bf16) autocast on CUDA, and on a
+    CPU with native bf16 (:func:`cpu_has_native_bf16`); else a no-op (fp32)."""
     if enabled and device.type == "cuda":
         return torch.autocast("cuda", dtype=dtype)
+    if enabled and device.type == "cpu" and dtype == torch.bfloat16 and cpu_has_native_bf16():
+        return torch.autocast("cpu", dtype=dtype)
     return contextlib.nullcontext()
 
 

@@ -31,9 +31,12 @@ class MotionPriorConfig:
     hidden: int = 128
     layers: int = 2
     seq_len: int = 30
+    skip: bool = True  # linear skip paths around the BiLSTMs (models.motion_prior; ours)
+    pca_windows: int = 4096  # start the skip paths at the PCA of this many windows (0: random)
+    pca_whiten: bool = True  # each PCA component to the same spread (false: 98 mm, README)
     steps: int = 1000
     batch_size: int = 16  # the BiLSTMs dominate the cost on a CPU; use more on a GPU
-    lr: float = 3e-3
+    lr: float = 1e-3  # from the PCA start; 3e-3 undoes it early (benchmarks/motion_sweep.py)
     latent_weight: float = 1.0
     pose_frames: int = 8  # frames per window decoded for the pose loss (decoding is the cost)
     slow_fraction: float = 0.5  # share of windows sampled at 15 FPS
@@ -46,12 +49,12 @@ class MotionPriorConfig:
 
 def arch_of(cfg: MotionPriorConfig) -> dict:
     """The architecture fields a checkpoint must match."""
-    return {"hidden": cfg.hidden, "layers": cfg.layers, "seq_len": cfg.seq_len}
+    return {"hidden": cfg.hidden, "layers": cfg.layers, "seq_len": cfg.seq_len, "skip": cfg.skip}
 
 
 def build_model(cfg: MotionPriorConfig) -> MotionPrior:
     """The motion prior described by ``cfg``."""
-    return MotionPrior(hidden=cfg.hidden, layers=cfg.layers, seq_len=cfg.seq_len)
+    return MotionPrior(hidden=cfg.hidden, layers=cfg.layers, seq_len=cfg.seq_len, skip=cfg.skip)
 
 
 def clip_array(poses: np.ndarray, clip: np.ndarray) -> np.ndarray:
@@ -117,6 +120,16 @@ def train(
             models={"motion": model},
             optimizers={"motion": opt},
         )["step"]
+    elif cfg.skip and cfg.pca_windows > 0:  # a fresh run starts from the linear (PCA) code
+        gen = core.step_generator(seed * 1000 + 999_983, 0)
+        y = sample_windows(
+            train_clips, cfg.pca_windows, cfg.seq_len, gen, cfg.slow_fraction,
+            cfg.backward_fraction,
+        )  # fmt: skip
+        y = augment_poses(y, gen, yaw=cfg.augment_yaw).to(ctx.device)
+        with torch.no_grad():
+            z = pose_prior.encode(y.flatten(0, 1)).view(*y.shape[:2], -1)
+        model.init_skip_pca(z, whiten=cfg.pca_whiten)
     ddp_model = ctx.wrap(model)
     logger = core.RunLogger(run_dir, enabled=ctx.is_main, total_steps=cfg.steps, desc=STAGE)
     logger.start(start)

@@ -37,7 +37,7 @@ class SourceConfig:
     split: str = "source_train"  # target_oracle for the oracle baseline
     init: str = ""  # a G checkpoint to start from (the oracle starts from Gs); "" = backbone init
     steps: int = 400
-    oracle_steps: int = 200  # the oracle fine-tunes Gs on target labels for this many steps
+    oracle_steps: int = 600  # the oracle fine-tunes Gs on target labels for this many steps
     batch_size: int = 48
     lr: float = 5e-4
     weight_decay: float = 1e-4
@@ -45,7 +45,7 @@ class SourceConfig:
     latent_weight: float = 0.0  # + weight x mean |G(x) - Ep(y)|: keep G's latents on Ep's image
     flip_prob: float = 0.0  # share of samples mirrored with their label (relation "flip")
     augment: bool = True
-    amp: bool = True  # bf16 autocast on CUDA
+    amp: bool = True  # bf16 autocast on CUDA and on CPUs with native bf16 (false: fp32)
     checkpoint_every: int = 200
     log_every: int = 20
 
