@@ -31,7 +31,7 @@ def main() -> None:
         if not run.is_dir():
             continue
         row = {"train_time_s": json.loads((run / "metrics.json").read_text())["train_time_s"]}
-        for split in ("target_test", "source_val"):
+        for split in ("target_test", "source_val", "target_oracle"):
             path = run / f"metrics_{split}.json"
             if path.exists():
                 overall = json.loads(path.read_text())["overall"]

@@ -73,16 +73,17 @@ class MotionPrior(nn.Module):
         self.register_buffer("steps", time_encoding(seq_len), persistent=False)
 
     @torch.no_grad()
-    def init_skip_pca(self, z_seq: torch.Tensor, spread: float = 2.0, whiten: bool = True) -> None:
+    def init_skip_pca(
+        self, z_seq: torch.Tensor, spread: float = 2.0, whitening: float = 0.25
+    ) -> None:
         """Start the skip paths at the PCA code of ``z_seq`` ``(N, T, 32)`` latent windows.
 
-        Em's skip maps a window to its first ``motion_dim`` principal components, divided by
-        ``spread`` times its own standard deviation (``whiten``: every component of v has the
-        same spread and tanh stays mostly linear), or by ``spread`` times that of the first
-        component (distances in v then follow those between sequences, but the small
-        components are hard to train: README); Dm's skip maps them back. The
-        BiLSTM paths start near zero, so training starts from the linear code. Needs
-        ``N > motion_dim`` windows.
+        Em's skip maps a window to its first ``motion_dim`` principal components, component k
+        divided by ``spread * std_k ** whitening * std_1 ** (1 - whitening)`` (std_k: its standard
+        deviation; ``whitening`` 1: every component of v gets the same spread, 0: one scale for
+        all, so that distances in v follow distances between sequences); Dm's skip maps them
+        back. The BiLSTM paths' output layers start at zero, so training starts from the linear
+        code exactly. Needs more than ``motion_dim`` windows.
         """
         if not self.skip:
             raise ValueError("init_skip_pca needs a motion prior built with skip=True")
@@ -92,15 +93,15 @@ class MotionPrior(nn.Module):
         k = self.enc_skip.out_features
         if len(sv) < k:
             raise ValueError(f"init_skip_pca needs more than {k} windows, got {len(x)}")
-        std = sv[:k] / (len(x) - 1) ** 0.5
-        scale = spread * (std if whiten else std[:1].expand(k))
+        std = (sv[:k] / (len(x) - 1) ** 0.5).clamp_min(1e-6 * float(sv[0]) / len(x) ** 0.5)
+        scale = spread * std**whitening * std[0] ** (1.0 - whitening)
         enc_w = basis[:k] / scale[:, None]
         self.enc_skip.weight.copy_(enc_w)
         self.enc_skip.bias.copy_(-enc_w @ mean)
         self.dec_skip.weight.copy_(basis[:k].T * scale)
         self.dec_skip.bias.copy_(mean)
-        for fc in (self.enc_fc, self.dec_fc):  # the BiLSTM paths start small
-            fc.weight.mul_(0.1)
+        for fc in (self.enc_fc, self.dec_fc):  # the BiLSTM paths start silent
+            fc.weight.zero_()
             fc.bias.zero_()
 
     def encode(self, z_seq: torch.Tensor) -> torch.Tensor:

@@ -33,7 +33,7 @@ class MotionPriorConfig:
     seq_len: int = 30
     skip: bool = True  # linear skip paths around the BiLSTMs (models.motion_prior; ours)
     pca_windows: int = 4096  # start the skip paths at the PCA of this many windows (0: random)
-    pca_whiten: bool = True  # each PCA component to the same spread (false: 98 mm, README)
+    pca_whitening: float = 0.25  # 1: every PCA component of v at one spread, 0: one scale (README)
     steps: int = 1000
     batch_size: int = 16  # the BiLSTMs dominate the cost on a CPU; use more on a GPU
     lr: float = 1e-3  # from the PCA start; 3e-3 undoes it early (benchmarks/motion_sweep.py)
@@ -129,7 +129,7 @@ def train(
         y = augment_poses(y, gen, yaw=cfg.augment_yaw).to(ctx.device)
         with torch.no_grad():
             z = pose_prior.encode(y.flatten(0, 1)).view(*y.shape[:2], -1)
-        model.init_skip_pca(z, whiten=cfg.pca_whiten)
+        model.init_skip_pca(z, whitening=cfg.pca_whitening)
     ddp_model = ctx.wrap(model)
     logger = core.RunLogger(run_dir, enabled=ctx.is_main, total_steps=cfg.steps, desc=STAGE)
     logger.start(start)

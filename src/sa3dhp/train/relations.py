@@ -42,9 +42,9 @@ class RelationsConfig:
 
     relations: list[str] = field(default_factory=lambda: list(DEMO_RELATIONS))
     hidden: int = 512
-    steps: int = 600
+    steps: int = 2000
     batch_size: int = 256
-    lr: float = 1e-3
+    lr: float = 3e-3
     pose_pairs: int = 40_000  # training poses encoded per spatial relation (subsampled)
     windows_per_clip: int = 6  # augmented motion pairs per training clip, per temporal relation
     score_steps: int = 600  # quick fit of a candidate that has no trained network (scoring)
