@@ -13,11 +13,10 @@ Training times are only comparable between settings run alone on an idle machine
 
 from __future__ import annotations
 
-import json
-import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
+
+import sweep
 
 from sa3dhp import pipeline
 from sa3dhp.config import load_config
@@ -168,18 +167,5 @@ def run(name: str, overrides: list[str]) -> dict:
     return row
 
 
-def main() -> None:
-    names = sys.argv[1:] or list(SETTINGS)
-    unknown = [n for n in names if n not in SETTINGS]
-    if unknown:
-        raise SystemExit(f"unknown setting(s) {unknown}; choose from {list(SETTINGS)}")
-    path = Path("benchmarks/results/prior_sweep.jsonl")
-    for name in names:
-        row = run(name, SETTINGS[name])
-        print(json.dumps(row), flush=True)
-        with path.open("a") as f:
-            f.write(json.dumps(row) + "\n")
-
-
 if __name__ == "__main__":
-    main()
+    sweep.main(SETTINGS, run, "prior_sweep.jsonl")

@@ -11,12 +11,12 @@ relative error, decoded MPJPE and the motion auto-encoder's own floor, per relat
 
 from __future__ import annotations
 
-import json
 import shutil
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+import sweep
 
 from sa3dhp import pipeline
 from sa3dhp.config import load_config
@@ -65,18 +65,5 @@ def run(name: str, overrides: list[str]) -> dict:
     }
 
 
-def main() -> None:
-    names = sys.argv[1:] or list(SETTINGS)
-    unknown = [n for n in names if n not in SETTINGS]
-    if unknown:
-        raise SystemExit(f"unknown setting(s) {unknown}; choose from {list(SETTINGS)}")
-    path = Path("benchmarks/results/relation_fit.jsonl")
-    for name in names:
-        row = run(name, SETTINGS[name])
-        print(json.dumps(row), flush=True)
-        with path.open("a") as f:
-            f.write(json.dumps(row) + "\n")
-
-
 if __name__ == "__main__":
-    main()
+    sweep.main(SETTINGS, run, "relation_fit.jsonl")
