@@ -5,7 +5,8 @@ the anchors of the slow relation), randomly reversed, flipped and turned about t
 axis, so that both ends of every relation pair are motions the prior has seen. Em reads the
 frozen pose encoder's latents Ep(Y); the loss is the joint error of Dp(Dm(Em(Ep(Y)))) against Y
 (Dp frozen), on ``pose_frames`` random frames of each window per step to save decoding time,
-plus a latent term on every frame.
+plus a latent term on every frame. A fresh run with skip paths starts them at the partly
+whitened PCA code of ``pca_windows`` such windows (:meth:`MotionPrior.init_skip_pca`).
 """
 
 from __future__ import annotations
