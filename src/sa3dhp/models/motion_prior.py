@@ -93,7 +93,8 @@ class MotionPrior(nn.Module):
         k = self.enc_skip.out_features
         if len(sv) < k:
             raise ValueError(f"init_skip_pca needs more than {k} windows, got {len(x)}")
-        std = (sv[:k] / (len(x) - 1) ** 0.5).clamp_min(1e-6 * float(sv[0]) / len(x) ** 0.5)
+        std = sv[:k] / (len(x) - 1) ** 0.5
+        std = std.clamp_min(1e-6 * float(std[0]))  # components the data lacks stay finite
         scale = spread * std**whitening * std[0] ** (1.0 - whitening)
         enc_w = basis[:k] / scale[:, None]
         self.enc_skip.weight.copy_(enc_w)

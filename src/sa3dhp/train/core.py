@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -110,9 +111,11 @@ def resolve_device(preference: str = "auto") -> torch.device:
     raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got '{preference}'")
 
 
+@functools.cache
 def cpu_has_native_bf16() -> bool:
     """Whether oneDNN runs bf16 natively on this CPU (AVX512-BF16 or AMX), so that bf16
-    autocast speeds convolutions up instead of emulating them."""
+    autocast speeds convolutions up instead of emulating them (asked once per process: every
+    training step enters :func:`autocast`)."""
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
