@@ -309,3 +309,27 @@ def test_debug_overlay_draws_left_blue_and_right_red():
         assert (b > r) == blue, (child, r, b)
     with pytest.raises(ValueError, match="joints"):
         R.render_debug_overlay(image, joints[:5])
+
+
+def test_front_print_shows_only_when_the_front_faces_the_camera():
+    style = replace(
+        R.source_appearance(), front_print_prob=1.0, striped_top_prob=0.0, fabric_noise_prob=0.0
+    )
+    renderer = R.Renderer(128, style, seed=0)
+    facing = sk.rest_pose().astype(np.float64)[None]  # faces the camera
+    away = _rotate(facing, np.zeros((1, 3)), 1, np.array([np.pi]))
+    root = np.array([[0.0, 0.0, 4000.0]])
+    extent = 1.7 * 1720.0
+    for seed in range(4):
+        app = renderer.sample_appearance(np.random.default_rng(seed))
+        assert app.front_print
+        plain = replace(app, front_print=False)
+        for pose, shows in ((facing, True), (away, False)):
+            rng = np.random.default_rng(0)
+            img = renderer.render(pose, root, extent, app, rng)[0].astype(np.float32)
+            ref = renderer.render(pose, root, extent, plain, rng)[0].astype(np.float32)
+            chest = project_to_crop(pose, root, extent, 128)[0, sk.SPINE].astype(int)
+            x, y = chest
+            diff = np.abs(img - ref).sum(-1)
+            assert (diff[y - 6 : y, x - 3 : x + 4].mean() > 60) == shows, (seed, shows)
+            assert (diff > 0).mean() < 0.05  # the print is a small patch, nothing else changed

@@ -258,13 +258,14 @@ def source_style() -> MotionStyle:
 
 
 def target_style() -> MotionStyle:
-    """Target ("in the wild" sports): athletic, more extreme poses, higher and lower cameras."""
+    """Target ("in the wild" sports): athletic, more extreme poses, cameras mounted higher
+    (10-45 degrees down, like broadcast or surveillance views; the source's are 0-15)."""
     weights = dict.fromkeys(ACTIONS, 0.3)
     weights.update(run=3.0, jump=3.0, kick=3.0, throw=2.0, jumping_jacks=2.0, dance=2.0, lunge=2.0)
     weights.update(punch=1.5, squat=1.0)
     return MotionStyle(
         action_weights=weights,
-        elevation_deg=(-10.0, 35.0),
+        elevation_deg=(10.0, 45.0),
         amplitude=(0.9, 1.3),
         speed=(0.9, 1.2),
         yaw_rate_deg_s=90.0,

@@ -36,7 +36,7 @@ from sa3dhp.data import render as render_mod
 from sa3dhp.data.store import Split, read_split, write_split
 
 #: Bump when generated data would change for the same config.
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 MIN_TARGET_CLIP = 60
 
 SPLITS = ("mocap", "source_train", "source_val", "target_train", "target_test", "target_oracle")

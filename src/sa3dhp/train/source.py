@@ -3,8 +3,8 @@
 Minimises the joint error of FK(Dp(Gs(x))) against y with the pose prior's decoder Dp frozen.
 The same loop trains the baselines: ``head="pose"`` regresses the 17x3 pose directly (no prior),
 and ``split="target_oracle"`` with ``init`` = Gs fine-tunes Gs on target labels (the upper bound
-the method never sees; from scratch, the cluttered target alone is too hard to learn in the
-demo's budget, see the README).
+the method never sees; from scratch, the target of generator v4 alone was too hard to learn in
+the demo's budget, see the README).
 Augmentation is photometric only (brightness, contrast, colour gain, sensor noise), so the
 label stays valid.
 """
