@@ -24,8 +24,8 @@ Two appearance presets, every parameter in :class:`AppearanceStyle`:
   textures -- filtered noise, stripes and bricks, blobs, indoor clutter -- built once per
   renderer), strong global lighting changes (gain, gamma, colour cast), no left/right shading.
   Limb-like distractors, motion blur, sensor noise, JPEG artefacts and occluders are style
-  fields too (off in both presets since generator version 5: they made the target unlearnable
-  at 64 px even for an oracle).
+  fields too (off in both presets since generator version 5, which made the target learnable
+  at 64 px for an oracle trained on its labels).
 
 Appearance is drawn per clip (:meth:`Renderer.sample_appearance`) and fixed over it. The
 background is a window onto a tileable scene that shifts with the pelvis's image motion
