@@ -25,7 +25,7 @@ import sweep
 from sa3dhp import pipeline
 from sa3dhp.config import load_config
 from sa3dhp.data.synth import load_split
-from sa3dhp.train import core, motion_prior
+from sa3dhp.train import motion_prior
 from sa3dhp.train import relations as trel
 
 REL = ["relations.steps=2000", "relations.lr=3e-3", "relations.windows_per_clip=6"]
@@ -57,14 +57,7 @@ def run(name: str, overrides: list[str]) -> dict:
     t0 = time.perf_counter()
     out = motion_prior.train(cfg.motion_prior, prior, mocap.poses, mocap.clip, run_dir, cfg.seed)
     train_time = time.perf_counter() - t0
-    model = motion_prior.build_model(cfg.motion_prior)
-    weights = core.load_weights(
-        run_dir / "checkpoint.safetensors",
-        motion_prior.STAGE,
-        motion_prior.arch_of(cfg.motion_prior),
-    )
-    model.load_state_dict(weights["motion"])
-    model.eval().requires_grad_(False)
+    model = pipeline.load_motion_prior(cfg, checkpoint=run_dir / "checkpoint.safetensors")
     shutil.rmtree(run_dir / "relations", ignore_errors=True)
     rel = trel.train(
         cfg.relations, RELATIONS, prior, model, pipeline.relation_data(cfg), run_dir / "relations"

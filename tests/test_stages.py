@@ -1,14 +1,19 @@
-"""Whole training stages run from the CLI: kill-and-resume, torchrun (gloo), bad checkpoints."""
+"""Whole training stages run from the CLI: kill-and-resume, torchrun (gloo), bad checkpoints;
+loading a frozen stage from a checkpoint path."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
+from sa3dhp import pipeline
+from sa3dhp.config import load_config
 from sa3dhp.train import core
 from tests.test_synth import TINY
 
@@ -96,3 +101,20 @@ def test_cli_reports_a_missing_checkpoint_in_one_line(tmp_path):
     assert res.returncode == 2
     lines = [line for line in res.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "checkpoint.safetensors" in lines[0] and "pose_prior" in lines[0]
+
+
+def test_motion_prior_loads_from_a_checkpoint_path_and_refuses_another_stage(tmp_path):
+    cfg = load_config("demo", _overrides(tmp_path, "run"))
+    pipeline.train_pose_prior(cfg)
+    pipeline.train_motion_prior(cfg)
+    elsewhere = tmp_path / "elsewhere.safetensors"
+    shutil.copyfile(
+        pipeline.stage_dir(cfg, pipeline.MOTION_PRIOR_DIR) / "checkpoint.safetensors", elsewhere
+    )
+    default = pipeline.load_motion_prior(cfg).state_dict()
+    moved = pipeline.load_motion_prior(cfg, checkpoint=elsewhere)
+    assert not moved.training and not any(p.requires_grad for p in moved.parameters())
+    assert all(torch.equal(default[k], v) for k, v in moved.state_dict().items())
+    pose_ckpt = pipeline.stage_dir(cfg, pipeline.POSE_PRIOR_DIR) / "checkpoint.safetensors"
+    with pytest.raises(ValueError, match="motion"):
+        pipeline.load_motion_prior(cfg, checkpoint=pose_ckpt)

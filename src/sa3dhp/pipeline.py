@@ -46,8 +46,12 @@ def train_pose_prior(cfg: Config) -> dict:
     return out
 
 
-def _load_frozen(cfg: Config, stage_module, stage_cfg, name: str, device) -> torch.nn.Module:
-    path = stage_dir(cfg, stage_module.STAGE) / "checkpoint.safetensors"
+def _load_frozen(
+    cfg: Config, stage_module, stage_cfg, name: str, device, path: str | Path | None = None
+) -> torch.nn.Module:
+    """A stage's model in eval mode, frozen, from ``path`` (default: this config's run)."""
+    if path is None:
+        path = stage_dir(cfg, stage_module.STAGE) / "checkpoint.safetensors"
     weights = core.load_weights(path, stage_module.STAGE, stage_module.arch_of(stage_cfg))
     model = stage_module.build_model(stage_cfg)
     model.load_state_dict(weights[name])
@@ -79,11 +83,14 @@ def train_motion_prior(cfg: Config) -> dict:
     return out
 
 
-def load_motion_prior(cfg: Config, device: str | torch.device = "cpu"):
-    """The trained motion prior of this config (eval mode, frozen)."""
+def load_motion_prior(
+    cfg: Config, device: str | torch.device = "cpu", checkpoint: str | Path | None = None
+):
+    """The trained motion prior of this config (eval mode, frozen), or the one at
+    ``checkpoint`` (which must match ``cfg.motion_prior``'s architecture)."""
     from sa3dhp.train import motion_prior
 
-    return _load_frozen(cfg, motion_prior, cfg.motion_prior, "motion", device)
+    return _load_frozen(cfg, motion_prior, cfg.motion_prior, "motion", device, checkpoint)
 
 
 IMAGE_MODEL_DIRS = {"source": "source", "direct": "direct_regression", "oracle": "oracle"}
