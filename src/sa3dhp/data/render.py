@@ -1060,13 +1060,6 @@ class _Geometry:
                     fill(cloth, self.hair[f], 0, _AA, SHIFT)
 
 
-def _band(corners: np.ndarray, t0: float, t1: float) -> np.ndarray:
-    """Quad ``(T, 4, 2)`` of the torso between the fractions t0 and t1 (shoulders 0, hips 1)."""
-    left = corners[:, 0] + (corners[:, 3] - corners[:, 0]) * np.array([[t0], [t1]])[:, None]
-    right = corners[:, 1] + (corners[:, 2] - corners[:, 1]) * np.array([[t0], [t1]])[:, None]
-    return np.stack([left[0], right[0], right[1], left[1]], 1)
-
-
 def _patch(corners: np.ndarray, u0: float, u1: float, v0: float, v1: float) -> np.ndarray:
     """Quad ``(T, 4, 2)`` of the torso between fractions ``u0..u1`` across (left shoulder 0,
     right 1) and ``v0..v1`` down (shoulders 0, hips 1), bilinear in the four corners."""
@@ -1079,14 +1072,14 @@ def _patch(corners: np.ndarray, u0: float, u1: float, v0: float, v1: float) -> n
     return np.stack([at(u0, v0), at(u1, v0), at(u1, v1), at(u0, v1)], 1)
 
 
+def _band(corners: np.ndarray, t0: float, t1: float) -> np.ndarray:
+    """Quad ``(T, 4, 2)`` of the torso between the fractions t0 and t1 (shoulders 0, hips 1)."""
+    return _patch(corners, 0.0, 1.0, t0, t1)
+
+
 def _vband(corners: np.ndarray, i: int, m: int, bottom: float) -> np.ndarray:
     """Vertical torso stripe ``i`` of ``m`` (``(T, 4, 2)``), from the shoulders to ``bottom``."""
-    low = corners[:, 0] + bottom * (corners[:, 3] - corners[:, 0])
-    low_r = corners[:, 1] + bottom * (corners[:, 2] - corners[:, 1])
-    t0, t1 = (2 * i + 0.5) / (2 * m), (2 * i + 1.5) / (2 * m)
-    top = [corners[:, 0] + t * (corners[:, 1] - corners[:, 0]) for t in (t0, t1)]
-    bot = [low + t * (low_r - low) for t in (t0, t1)]
-    return np.stack([top[0], top[1], bot[1], bot[0]], 1)
+    return _patch(corners, (2 * i + 0.5) / (2 * m), (2 * i + 1.5) / (2 * m), 0.0, bottom)
 
 
 def _limb_bands(
