@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 ARGS ?=
 
-.PHONY: demo quick test lint format bench clean
+.PHONY: demo quick test lint format bench bench-speed clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,11 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# the headline profile: every stage to convergence, one seed (<= 90 min on 2 cores); resumable
 bench: $(STAMP)
+	$(PY) -m sa3dhp demo --config bench $(ARGS)
+
+bench-speed: $(STAMP)
 	$(PY) benchmarks/render_speed.py
 	$(PY) benchmarks/synth_build.py
 	$(PY) benchmarks/collect_demo.py out/demo

@@ -1,14 +1,18 @@
-"""How much of the target an oracle can learn: Gs against the oracle on changed target worlds.
+"""How much of the source-only -> oracle gap each factor of the target causes, on target_val.
 
-For each setting (overrides of the world's target look, target motion or the oracle's budget),
-copies the pose prior and Gs that `make demo` trained (``out/demo``; the source splits do not
-depend on the target settings, so Gs stays valid), fine-tunes the oracle on that world's
-``target_oracle`` labels in ``out/bench_oracle_probe/<setting>``, evaluates Gs and the oracle on
-that world's ``target_test`` and appends one JSON line per setting to
-``benchmarks/results/oracle_probe.jsonl``. Run `make demo` first, then one setting or all
-(about 1.5 minutes each on 2 cores):
+For each setting (a target world with one factor replaced by the source's), reuses the pose
+prior and Gs that `make demo` trained (``out/demo``; the source splits do not depend on the
+target settings, so Gs stays valid), fine-tunes the oracle on that world's ``target_oracle``
+labels in ``out/bench_oracle_probe/<setting>``, evaluates Gs and the oracle on that world's
+``target_val`` (never target_test: this probes the world) with the constant baselines beside
+them, and appends one JSON line per setting to ``benchmarks/results/oracle_probe.jsonl``. Run
+`make demo` first, then one setting or all (a few minutes each on 2 cores):
 
     .venv/bin/python benchmarks/oracle_probe.py [NAME ...]
+
+``benchmarks/results/oracle_probe_v4_v5_target_test.jsonl`` keeps the rows with which
+generators v4 and v5 were designed; they read target_test, which this protocol no longer
+allows, and their settings no longer exist.
 """
 
 from __future__ import annotations
@@ -22,31 +26,15 @@ import sweep
 
 from sa3dhp import pipeline
 from sa3dhp.config import load_config
+from sa3dhp.demo import label_means, results_table
 
-A = "data.target_appearance."
-#: The generator-v4 target look, as overrides of the v5 one.
-V4_LOOK = [
-    f"{A}distractors=[1,4]",
-    f"{A}occluder_prob=0.15",
-    f"{A}occluders=[1,1]",
-    f"{A}blur_prob=0.25",
-    f"{A}blur_length=[1.5,3.0]",
-    f"{A}noise_std=[1.0,6.0]",
-    f"{A}jpeg_prob=0.5",
-    f"{A}jpeg_quality=[35,80]",
-    f"{A}front_print_prob=0.0",
-]
-V4_ELEVATION = ["data.target_motion.elevation_deg=[-10,35]"]
 SETTINGS: dict[str, list[str]] = {
-    "v5": [],  # the default world
-    "v5_without_print": [f"{A}front_print_prob=0.0"],
-    "v5_with_v4_elevations": V4_ELEVATION,
-    "v4": V4_LOOK + V4_ELEVATION,
+    "wild": [],  # the default target (generator v6)
+    "source_look": ["data.target_look=source"],  # appearance replaced by the source's
+    "source_motion": ["data.target_style=source"],  # poses, motion and cameras of the source
+    "source_cameras": ["data.target_motion.elevation_deg=[0,15]"],  # cameras alone
+    "wild_high_cameras": ["data.target_style=wild_high_cameras"],  # the stress target
 }
-
-
-def _mpjpe(cfg, variant: str) -> float:
-    return round(pipeline.evaluate_image_model(cfg, variant=variant)["overall"]["mpjpe"], 2)
 
 
 def run(name: str, overrides: list[str]) -> dict:
@@ -58,11 +46,16 @@ def run(name: str, overrides: list[str]) -> dict:
     cfg = load_config("demo", [*overrides, f"out_dir={out_dir}"])
     t0 = time.perf_counter()
     pipeline.train_image_model(cfg, "oracle")
-    gs, oracle = _mpjpe(cfg, "source"), _mpjpe(cfg, "oracle")
+    ckpts = {
+        row: pipeline.stage_dir(cfg, run) / "checkpoint.safetensors"
+        for row, run in (("source_only", "source"), ("oracle", "oracle"))
+    }
+    table = results_table(cfg, "target_val", ckpts, label_means(cfg))
+    gs, oracle = table["source_only"]["mpjpe"], table["oracle"]["mpjpe"]
     return {
         "name": name,
         "overrides": overrides,
-        "target_test_mpjpe": {"source_only": gs, "oracle": oracle},
+        "target_val": table,
         "oracle_gain": round(1 - oracle / gs, 3),
         "total_s": round(time.perf_counter() - t0, 1),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),

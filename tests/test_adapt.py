@@ -1,7 +1,13 @@
-"""Unsupervised adaptation: loss grammar, InfoNCE, which parameters move, AdaBN."""
+"""Unsupervised adaptation: loss grammar, InfoNCE, which parameters move, AdaBN, determinism."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.motion_prior import MotionPrior
@@ -38,15 +44,23 @@ def test_pose_preserving_keeps_shapes_and_range():
     assert not torch.allclose(out, x.float() / 255)
 
 
-def _tiny(tmp_path, losses, steps=4):
+def _tiny(tmp_path, losses, steps=4, seed=0, run="run", checkpoint_every=80, perturb=0):
     torch.manual_seed(0)
     model = ImageToLatent("resnet18", weights="none", conv_channels=16, fc_hidden=16)
     motion = MotionPrior(hidden=8)
     nets = {"flip": RelationNet(32, 16), "slow-backward": RelationNet(128, 16)}
     clips = torch.randint(0, 256, (6, 60, 3, 32, 32), dtype=torch.uint8)
-    cfg = adapt.AdaptConfig(losses=losses, steps=steps, frames=4, clips=2, log_every=1)
+    torch.rand(perturb)  # moves the global RNG on: the run must not depend on its state
+    cfg = adapt.AdaptConfig(
+        losses=losses,
+        steps=steps,
+        frames=4,
+        clips=2,
+        log_every=1,
+        checkpoint_every=checkpoint_every,
+    )
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    out = adapt.train(cfg, model, motion, nets, clips, tmp_path / "run", device="cpu")
+    out = adapt.train(cfg, model, motion, nets, clips, Path(tmp_path) / run, seed, device="cpu")
     return model, before, out
 
 
@@ -81,3 +95,92 @@ def test_adabn_changes_statistics_not_weights():
     assert any("running_mean" in k for k in changed)
     assert all("running" in k or "num_batches" in k for k in changed)
     assert not model.training
+
+
+ALL_TERMS = ["cr", "z:flip", "v:slow-backward", "hcr"]
+
+
+def test_adaptation_is_deterministic_for_a_seed(tmp_path):
+    a, _, out_a = _tiny(tmp_path, ALL_TERMS, run="a", perturb=1)
+    b, _, out_b = _tiny(tmp_path, ALL_TERMS, run="b", perturb=7)  # other global RNG state
+    c, _, _ = _tiny(tmp_path, ALL_TERMS, run="c", seed=1, perturb=1)
+    sa, sb, sc = a.state_dict(), b.state_dict(), c.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert out_a == out_b and core.read_history(tmp_path / "a") == core.read_history(tmp_path / "b")
+    heads = [load_file(str(tmp_path / r / "checkpoint.safetensors")) for r in ("a", "b")]
+    assert all(torch.equal(heads[0][k], heads[1][k]) for k in heads[0])  # G and both heads
+    assert not all(torch.equal(sa[k], sc[k]) for k in sa)
+    assert core.read_history(tmp_path / "a") != core.read_history(tmp_path / "c")
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {**os.environ, "SA3DHP_NO_PROGRESS": "1", "OMP_NUM_THREADS": "1", **extra}
+    root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([root, env.get("PYTHONPATH", "")])
+    return env
+
+
+def test_killed_adaptation_resumes_to_the_straight_run(tmp_path):
+    kwargs = {"steps": 6, "checkpoint_every": 2}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the subprocesses (OMP_NUM_THREADS=1): the same float sums
+    try:
+        _tiny(tmp_path, ALL_TERMS, run="straight", **kwargs)
+    finally:
+        torch.set_num_threads(threads)
+    code = (
+        "import sys; from tests.test_adapt import ALL_TERMS, _tiny; "
+        f"_tiny(sys.argv[1], ALL_TERMS, run='killed', **{kwargs!r})"
+    )
+    cmd = [sys.executable, "-c", code, str(tmp_path)]
+    root = Path(__file__).resolve().parents[1]
+    killed = subprocess.run(cmd, env=_env(SA3DHP_CRASH_AT_STEP="3"), cwd=root, timeout=300)
+    assert killed.returncode == 17  # died after step 3; the last checkpoint is step 2
+    ckpt = tmp_path / "killed" / "checkpoint.safetensors"
+    assert core.checkpoint_info(ckpt, adapt.STAGE)["step"] == 2
+    resumed = subprocess.run(cmd, env=_env(), cwd=root, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    a = load_file(str(tmp_path / "straight" / "checkpoint.safetensors"))
+    b = load_file(str(ckpt))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert core.read_history(tmp_path / "straight") == core.read_history(tmp_path / "killed")
+
+
+def test_named_loss_sets_stand_for_their_terms():
+    assert [k for k, _ in adapt.parse_losses(["paper"])] == ["cr", "z", "v", "v"]
+    assert adapt.relation_names(["paper"]) == adapt.relation_names(adapt.PAPER_LOSSES)
+    with pytest.raises(ValueError, match="named set"):
+        adapt.parse_losses(["papers"])
+
+
+def test_spread_hinge_is_zero_while_g_keeps_its_spread_and_pulls_a_collapse_apart():
+    g = torch.Generator().manual_seed(0)
+    spread = torch.randn(64, 32, generator=g) * 0.3
+    floor = spread.std(dim=0)
+    assert float(adapt.spread_hinge(spread, floor)) == 0.0
+    collapsed = (spread * 0.1).requires_grad_(True)
+    penalty = adapt.spread_hinge(collapsed, floor)
+    assert float(penalty.detach()) > 0.2
+    penalty.backward()
+    # the gradient pushes samples away from the batch mean (larger spread)
+    away = (collapsed.grad * (collapsed - collapsed.mean(0)).detach()).sum()
+    assert float(away) < 0
+
+
+def test_collapse_guard_changes_the_lower_order_steps_only_when_on(tmp_path):
+    off, on = (_tiny_guard(tmp_path / f"g{guard}", guard) for guard in (0.0, 5.0))
+    assert not torch.equal(off.layer2[0].conv1.weight, on.layer2[0].conv1.weight)
+    # only the trained block moves, with or without the guard
+    assert torch.equal(off.layer3[0].conv1.weight, on.layer3[0].conv1.weight)
+
+
+def _tiny_guard(run_dir, guard) -> ImageToLatent:
+    torch.manual_seed(0)
+    model = ImageToLatent("resnet18", weights="none", conv_channels=16, fc_hidden=16)
+    nets = {"flip": RelationNet(32, 16)}
+    clips = torch.randint(0, 256, (6, 60, 3, 32, 32), dtype=torch.uint8)
+    cfg = adapt.AdaptConfig(
+        losses=["z:flip"], steps=2, frames=4, log_every=1, collapse_guard=guard, amp=False
+    )
+    adapt.train(cfg, model, None, nets, clips, run_dir, seed=0, device="cpu")
+    return model

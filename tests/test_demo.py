@@ -6,6 +6,7 @@ import pytest
 
 from sa3dhp.config import load_config
 from sa3dhp.data.synth import build_world, load_split
+from sa3dhp.train import core
 from tests.test_source import TINY_SOURCE
 from tests.test_stages import TINY_PRIORS, _run
 from tests.test_synth import TINY
@@ -42,12 +43,21 @@ def test_demo_writes_every_row_and_the_report(demo_run):
     results = json.loads((out / "results.json").read_text())
     rows = results["target_test"]
     assert {"oracle", "direct_regression", "source_only", "adabn", "adapted"} <= set(rows)
+    # every table carries the constant-pose baselines, target_val (probes) too
+    for split in ("target_test", "target_val"):
+        assert {"constant_source_mean", "constant_target_mean"} <= set(results[split])
+        assert set(results[split]) == set(rows)
+    assert {"constant_source_mean", "constant_target_mean", "source_only"} == set(
+        results["source_val"]
+    )
     for row in rows.values():
         assert {"mpjpe", "pa_mpjpe", "pck", "auc"} <= set(row)
         assert row["mpjpe"] > 0
+    assert results["target_val"]["source_only"] != rows["source_only"]
     for stage in ("pose_prior", "motion_prior", "source", "relations", "adapt", "total"):
         assert results["timings_s"][stage] >= 0
-    assert "| Ours, adapted |" in (out / "results.md").read_text()
+    md = (out / "results.md").read_text()
+    assert "| Ours, adapted |" in md and "| Constant: mean pose of the source labels |" in md
     html = (out / "report.html").read_text()
     assert "<table>" in html and "data:image/png;base64" in html
     assert (out / "adapted" / "checkpoint.safetensors").exists()
@@ -86,9 +96,16 @@ def test_relations_score_and_ablate_run_from_the_cli(demo_run):
     assert res.returncode == 0, res.stderr[-3000:]
     table = json.loads((tmp / "out" / "ablate" / "rows.json").read_text())["target_test"]
     assert table["+ L_CR"]["mpjpe"]["n"] == 2
+    assert table["+ L_CR"]["delta_vs_gs"]["mpjpe"]["n"] == 2
+    assert "Constant: mean source pose" in table
+    # each seed adapts from its own Gs
+    seed1_run = tmp / "out" / "ablate" / "rows" / "plus_L_CR" / "seed1" / "checkpoint.safetensors"
+    init = core.checkpoint_info(seed1_run, "image_to_latent")["extra"]["init"]
+    assert "baselines/seed1/source" in init
     # rows without adaptation get one run per seed too: seed 1's are trained under ablate/
     for label in ("Oracle", "Ours, source only (Gs)", "AdaBN"):
         assert table[label]["mpjpe"]["n"] == 2
     seed1 = tmp / "out" / "ablate" / "rows" / "baselines" / "seed1"
     assert (seed1 / "oracle" / "checkpoint.safetensors").exists()
     assert "paper MPJPE" in (tmp / "out" / "ablate" / "rows.md").read_text()
+    assert "Δ MPJPE vs own Gs" in (tmp / "out" / "ablate" / "rows.md").read_text()

@@ -205,9 +205,14 @@ def test_presets_and_validation_normalise_values():
         assert all(isinstance(v, float) for v in style.elevation_deg)
     target, source = M.target_style(), M.source_style()
     assert target.amplitude[1] >= 1.3 > source.amplitude[1]
-    # target cameras look down from higher up: mostly elevations the source never has
+    # the target's cameras overlap the source's and lie inside what the mocap covers ...
+    mocap = M.mocap_style()
     assert target.elevation_deg[0] < source.elevation_deg[1] < target.elevation_deg[1]
-    assert target.elevation_deg[1] >= 2 * source.elevation_deg[1]
+    assert mocap.elevation_deg[0] <= target.elevation_deg[0] < target.elevation_deg[1]
+    assert target.elevation_deg[1] <= mocap.elevation_deg[1]
+    # ... and the stress target's look down from higher up, outside the mocap
+    high = M.high_camera_target_style()
+    assert high.elevation_deg[1] > mocap.elevation_deg[1] and high.amplitude == target.amplitude
     style = M.MotionStyle(amplitude=[0.5, 1], action_weights={"walk": 2})
     assert style.amplitude == (0.5, 1.0) and style.action_weights == {"walk": 2.0}
 

@@ -246,9 +246,14 @@ def test_source_and_target_looks_differ():
         return lap.mean(), background_std
 
     src_hf, src_bg = stats(R.source_appearance())
-    tgt_hf, tgt_bg = stats(R.target_appearance())
+    # the target's textures, without its image-quality degradations (blur and JPEG smooth them)
+    clean = replace(R.target_appearance(), blur_prob=0.0, jpeg_prob=0.0, noise_std=(0.0, 0.0))
+    tgt_hf, tgt_bg = stats(clean)
     assert tgt_hf > 3 * src_hf, (src_hf, tgt_hf)
     assert tgt_bg > 2 * src_bg, (src_bg, tgt_bg)
+    # with them, high frequencies still differ (noise and JPEG add some, blur removes some)
+    degraded_hf, _ = stats(R.target_appearance())
+    assert degraded_hf > 2 * src_hf and degraded_hf != tgt_hf
 
 
 @pytest.mark.parametrize(

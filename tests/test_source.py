@@ -20,6 +20,7 @@ TINY_SOURCE = [
     "source.weights=none",
     "source.checkpoint_every=2",
     "source.log_every=1",
+    "source.oracle_steps=2",
 ]
 
 

@@ -21,6 +21,8 @@ TINY = [
     "data.target_test.frames=30",
     "data.target_oracle.clips=4",
     "data.target_oracle.frames=4",
+    "data.target_val.clips=4",
+    "data.target_val.frames=30",
 ]
 
 
@@ -86,6 +88,40 @@ def test_mocap_subjects_are_never_rendered(world):
     assert not np.isin(np.round(mocap.poses[:, 3], 3), np.round(rendered.poses[:, 3], 3)).any()
 
 
+def _subject_lengths(split) -> np.ndarray:
+    """Bone lengths ``(subjects, 13)`` mm of each subject of a labelled split, from its poses;
+    checks that every frame of a subject has its subject's lengths."""
+    from sa3dhp.kinematics import direction_bone_lengths
+
+    lengths = direction_bone_lengths(split.poses.astype(np.float64))
+    out = []
+    for s in np.unique(split.subject):
+        mine = lengths[split.subject == s]
+        assert np.abs(mine - mine[0]).max() < 0.05  # lengths identify a subject
+        out.append(mine[0])
+    return np.array(out)
+
+
+def test_target_val_and_target_test_share_no_clip_or_subject(world):
+    val, test = synth.load_split(world, "target_val"), synth.load_split(world, "target_test")
+    assert val.labelled and test.labelled and len(val) > 0
+    a, b = _subject_lengths(val), _subject_lengths(test)
+    # no subject of target_val is one of target_test: every pair differs by > 1 mm somewhere
+    assert (np.abs(a[:, None] - b[None]).max(axis=-1) > 1.0).all()
+    # no frame of one split is a frame of the other
+    flat = {img.tobytes() for img in test.images}
+    assert not any(img.tobytes() in flat for img in val.images)
+
+
+def test_split_hash_follows_the_split_content():
+    base = load_config("demo").data
+    look = load_config("demo", ["data.target_look=source"]).data
+    for split in synth.SPLITS:
+        same = synth.split_hash(base, split) == synth.split_hash(look, split)
+        assert same == (not split.startswith("target")), split
+    assert synth.split_hash(base, "target_val") != synth.split_hash(base, "target_test")
+
+
 @pytest.mark.parametrize(
     ("override", "key"),
     [
@@ -94,6 +130,8 @@ def test_mocap_subjects_are_never_rendered(world):
         ("data.target_appearance={sparkle: 1}", "data.target_appearance"),
         ("data.source_motion={action_weights: {moonwalk: 1.0}}", "action_weights"),
         ("data.crop_scale=0.5", "data.crop_scale"),
+        ("data.target_style=moon", "data.target_style"),
+        ("data.target_look=moon", "data.target_look"),
     ],
 )
 def test_invalid_config_values_are_refused(tmp_path, override, key):

@@ -4,8 +4,11 @@
 one at a time (+L_CR, +L_z(flip), +L_v(flip-backward), +L_v(slow-backward)), every row once per
 seed. For the config's own seed the image models trained on labels (Gs, direct, oracle) are the
 config's runs (``sa3dhp demo`` or ``train source``); for the other seeds they are trained again
-(on the same pose prior). Every adaptation row starts from the config's own Gs, so its spread is
-the spread of adaptation alone.
+(on the same pose prior). Each seed's adaptation starts from that seed's own Gs, and every
+adaptation row also reports its change against that Gs (``delta_vs_gs``, mean and std over the
+seeds), which is the number to read: Gs itself varies over seeds by more than adaptation gains.
+Every table carries the constant-pose baselines (mean source pose; mean target pose, which uses
+target labels).
 
 ``inplane``: supplement Table 2, per relation tau: lower-order L_CR + L_z(tau) and higher-order
 L_CR + L_z(tau) + L_v(tau-backward) (as the paper's flip row: 141.2 is the "+ L_z(flip)"
@@ -37,6 +40,11 @@ BASELINE_ROWS = {
     "Oracle": "oracle",
     "Direct regression, source only": "direct_regression",
     "Ours, source only (Gs)": "source",
+}
+#: The constant-pose rows of every table (``evaluate.constant_baselines`` keys -> labels).
+CONSTANT_ROWS = {
+    "constant_source_mean": "Constant: mean source pose",
+    "constant_target_mean": "Constant: mean target pose (uses target labels)",
 }
 #: The paper's MPJPE (S->H) for each row, for the side-by-side table.
 PAPER_ROWS = {
@@ -74,44 +82,72 @@ def _evaluate(cfg: Config, ckpt: Path, test) -> dict:
     return {k: round(v, 2) for k, v in m.items()}
 
 
-def _adapt_row(cfg: Config, table: str, row: str, losses: list[str], seeds, test) -> dict:
+def _seed_config(cfg: Config, seed: int) -> Config:
+    """The config of ``seed``'s label-trained runs: the config's own runs for its seed, else
+    ``OUT_DIR/ablate/rows/baselines/seed<k>`` with a copy of the config's pose prior."""
+    import shutil
+
+    from sa3dhp import pipeline
+
+    if seed == cfg.seed:
+        return cfg
+    sub = Path(cfg.out_dir) / "ablate" / "rows" / "baselines" / f"seed{seed}"
+    scfg = replace(cfg, seed=seed, out_dir=str(sub))
+    prior = pipeline.stage_dir(scfg, pipeline.POSE_PRIOR_DIR)
+    if not prior.exists():
+        shutil.copytree(pipeline.stage_dir(cfg, pipeline.POSE_PRIOR_DIR), prior)
+    return scfg
+
+
+def _gs(cfg: Config, seed: int) -> Path:
+    """``seed``'s Gs checkpoint, trained first if it is missing (finished runs are reused)."""
+    from sa3dhp import pipeline
+
+    scfg = _seed_config(cfg, seed)
+    if seed != cfg.seed:
+        pipeline.train_image_model(scfg, "source")
+    return pipeline.stage_dir(scfg, "source") / "checkpoint.safetensors"
+
+
+def _adapt_row(
+    cfg: Config, table: str, row: str, losses: list[str], seeds, test, gs: dict[int, dict]
+) -> dict:
+    """One adaptation row over ``seeds``, each from its own Gs (``gs[seed]`` = its metrics)."""
     from sa3dhp import pipeline
     from sa3dhp.train import adapt as adapt_train
 
     names = adapt_train.relation_names(losses)
     if names:
         pipeline.train_relations(cfg, names)
-    results = []
+    results, deltas = [], []
     slug = row.replace(" ", "").replace("+", "plus_").replace("(", "_").replace(")", "")
     for seed in seeds:
         run = f"ablate/{table}/{slug}/seed{seed}"
-        scfg = replace(cfg, seed=seed)
-        pipeline.adapt(scfg, run, losses)
-        results.append(
-            _evaluate(cfg, pipeline.stage_dir(cfg, run) / "checkpoint.safetensors", test)
-        )
-    return _mean_std(results)
+        pipeline.adapt(replace(cfg, seed=seed), run, losses, source_ckpt=_gs(cfg, seed))
+        m = _evaluate(cfg, pipeline.stage_dir(cfg, run) / "checkpoint.safetensors", test)
+        results.append(m)
+        deltas.append({k: round(m[k] - gs[seed][k], 2) for k in m})
+    return {**_mean_std(results), "delta_vs_gs": _mean_std(deltas)}
+
+
+def _constant_rows(cfg: Config, test) -> dict[str, dict]:
+    from sa3dhp.demo import label_means
+    from sa3dhp.evaluate import constant_baselines
+
+    rows = constant_baselines(*label_means(cfg), test.poses)
+    return {CONSTANT_ROWS[k]: _mean_std([v]) for k, v in rows.items()}
 
 
 def _baseline_runs(cfg: Config, seeds) -> dict[str, list[Path]]:
     """Checkpoints of the rows without adaptation (oracle, direct regression, Gs, AdaBN), one per
-    seed: the config's own runs for its seed, and for every other seed fresh runs under
-    ``OUT_DIR/ablate/rows/baselines/seed<k>`` that reuse the config's pose prior (finished ones
-    are reused)."""
-    import shutil
-
+    seed (:func:`_seed_config`; finished runs are reused)."""
     from sa3dhp import pipeline
 
     runs: dict[str, list[Path]] = {label: [] for label in [*BASELINE_ROWS, "AdaBN"]}
     dirs = {**BASELINE_ROWS, "AdaBN": "adabn"}
     for seed in seeds:
-        scfg = cfg
+        scfg = _seed_config(cfg, seed)
         if seed != cfg.seed:
-            sub = Path(cfg.out_dir) / "ablate" / "rows" / "baselines" / f"seed{seed}"
-            scfg = replace(cfg, seed=seed, out_dir=str(sub))
-            prior = pipeline.stage_dir(scfg, pipeline.POSE_PRIOR_DIR)
-            if not prior.exists():
-                shutil.copytree(pipeline.stage_dir(cfg, pipeline.POSE_PRIOR_DIR), prior)
             for variant in ("source", "direct", "oracle"):
                 pipeline.train_image_model(scfg, variant)
         pipeline.adabn(scfg)
@@ -125,13 +161,17 @@ def ablate_rows(cfg: Config, seeds: list[int]) -> dict:
     from sa3dhp.data.synth import load_split
 
     test = load_split(cfg.data, "target_test")
-    rows: dict[str, dict] = {}
+    rows: dict[str, dict] = _constant_rows(cfg, test)
+    gs: dict[int, dict] = {}
     for label, ckpts in _baseline_runs(cfg, seeds).items():
-        rows[label] = _mean_std([_evaluate(cfg, ckpt, test) for ckpt in ckpts])
+        per_seed = [_evaluate(cfg, ckpt, test) for ckpt in ckpts]
+        rows[label] = _mean_std(per_seed)
+        if label == "Ours, source only (Gs)":
+            gs = dict(zip(seeds, per_seed, strict=True))
     for label, losses in ROW_LOSSES.items():
-        rows[label] = _adapt_row(cfg, "rows", label, losses, seeds, test)
+        rows[label] = _adapt_row(cfg, "rows", label, losses, seeds, test, gs)
         _write(cfg, "rows", {"seeds": list(seeds), "target_test": rows})  # partial table
-    return _write(cfg, "rows", {"seeds": list(seeds), "target_test": rows}, paper=PAPER_ROWS)
+    return _write(cfg, "rows", {"seeds": list(seeds), "target_test": rows})
 
 
 def ablate_inplane(cfg: Config, seeds: list[int], angles=None) -> dict:
@@ -141,18 +181,20 @@ def ablate_inplane(cfg: Config, seeds: list[int], angles=None) -> dict:
 
     test = load_split(cfg.data, "target_test")
     relations = [f"inplane{a}" for a in (angles or INPLANE_ANGLES)] + ["flip", "flip+inplane50"]
-    rows: dict[str, dict] = {}
+    gs = {seed: _evaluate(cfg, _gs(cfg, seed), test) for seed in seeds}
+    rows: dict[str, dict] = {"Ours, source only (Gs)": _mean_std(list(gs.values()))}
+    rows |= _constant_rows(cfg, test)
     for r in relations:
-        lower = _adapt_row(cfg, "inplane", f"z_{r}", ["cr", f"z:{r}"], seeds, test)
+        lower = _adapt_row(cfg, "inplane", f"z_{r}", ["cr", f"z:{r}"], seeds, test, gs)
         higher = _adapt_row(
-            cfg, "inplane", f"v_{r}", ["cr", f"z:{r}", f"v:{r}-backward"], seeds, test
+            cfg, "inplane", f"v_{r}", ["cr", f"z:{r}", f"v:{r}-backward"], seeds, test, gs
         )
         rows[r] = {"lower_order": lower, "higher_order": higher}
         _write(cfg, "inplane", {"seeds": list(seeds), "target_test": rows})  # partial table
     return _write(cfg, "inplane", {"seeds": list(seeds), "target_test": rows})
 
 
-def _write(cfg: Config, table: str, result: dict, paper: dict | None = None) -> dict:
+def _write(cfg: Config, table: str, result: dict) -> dict:
     out = Path(cfg.out_dir) / "ablate"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{table}.json").write_text(json.dumps(result, indent=1) + "\n")
@@ -160,27 +202,59 @@ def _write(cfg: Config, table: str, result: dict, paper: dict | None = None) -> 
     return result
 
 
+def _delta(m: dict | None) -> str:
+    from sa3dhp.report import _fmt
+
+    if not m or "delta_vs_gs" not in m:
+        return ""
+    d = m["delta_vs_gs"]["mpjpe"]
+    return f"{'+' if d['mean'] >= 0 else ''}{_fmt(d)}"
+
+
+def _noise_note(rows: dict, n: int) -> str:
+    """The table's footnote: what the ± and Δ mean, and below what size a difference is noise
+    (twice the largest seed std of the adaptation rows' Δ)."""
+    deltas = [
+        cell["delta_vs_gs"]["mpjpe"]["std"]
+        for m in rows.values()
+        for cell in (m.get("lower_order"), m.get("higher_order"), m)
+        if cell and "delta_vs_gs" in cell
+    ]
+    note = f"\nMean ± std over {n} seed(s); Δ = MPJPE change against each seed's own Gs. "
+    if n < 2 or not deltas:
+        return note + "One seed per cell: the seed spread is unknown.\n"
+    return note + (
+        f"Differences between cells under {2 * max(deltas):.1f} mm (twice the largest seed std "
+        "of Δ) are noise.\n"
+    )
+
+
 def markdown(table: str, result: dict) -> str:
-    """The ablation table in the paper's layout, ours beside the paper's MPJPE."""
+    """The ablation table in the paper's layout, ours beside the paper's MPJPE; adaptation rows
+    also show their MPJPE change against each seed's own Gs."""
     from sa3dhp.report import _fmt
 
     rows = result["target_test"]
+    note = _noise_note(rows, len(result.get("seeds", [])) or 1)
     if table == "rows":
-        out = "| | MPJPE ↓ | PA-MPJPE ↓ | PCK ↑ | AUC ↑ | paper MPJPE (S→H) |\n"
-        out += "|---|---:|---:|---:|---:|---:|\n"
+        out = "| | MPJPE ↓ | Δ MPJPE vs own Gs | PA-MPJPE ↓ | PCK ↑ | AUC ↑ | paper MPJPE (S→H) |\n"
+        out += "|---|---:|---:|---:|---:|---:|---:|\n"
         for label, m in rows.items():
             paper = PAPER_ROWS.get(label)
-            cells = " | ".join(_fmt(m[k]) for k in ("mpjpe", "pa_mpjpe", "pck", "auc"))
-            out += f"| {label} | {cells} | {paper if paper else ''} |\n"
-        return out
-    out = "| relation | lower-order L_z MPJPE | paper | higher-order L_v (-backward) MPJPE "
-    out += "| paper |\n"
-    out += "|---|---:|---:|---:|---:|\n"
+            rest = " | ".join(_fmt(m[k]) for k in ("pa_mpjpe", "pck", "auc"))
+            out += f"| {label} | {_fmt(m['mpjpe'])} | {_delta(m)} | {rest} | {paper or ''} |\n"
+        return out + note
+    out = "| relation | lower-order L_z MPJPE | Δ vs Gs | paper | higher-order L_v (-backward) "
+    out += "MPJPE | Δ vs Gs | paper |\n"
+    out += "|---|---:|---:|---:|---:|---:|---:|\n"
     for r, m in rows.items():
+        if "lower_order" not in m:  # Gs and the constant rows
+            out += f"| {r} | {_fmt(m['mpjpe'])} | | | | | |\n"
+            continue
         p = PAPER_TABLE2.get(r, ("", ""))
-        low, high = (m[k]["mpjpe"] if k in m else None for k in ("lower_order", "higher_order"))
-        out += (
-            f"| {r} | {_fmt(low) if low else 'not run'} | {p[0]} "
-            f"| {_fmt(high) if high else 'not run'} | {p[1]} |\n"
-        )
-    return out
+        cells = []
+        for k, paper in zip(("lower_order", "higher_order"), p, strict=True):
+            cell = m.get(k)
+            cells.append(f"{_fmt(cell['mpjpe']) if cell else 'not run'} | {_delta(cell)} | {paper}")
+        out += f"| {r} | {' | '.join(cells)} |\n"
+    return out + note

@@ -22,6 +22,16 @@ def _add_config_args(p: argparse.ArgumentParser, default: str = "demo") -> None:
     p.add_argument("overrides", nargs="*", help="config overrides key.sub=value")
 
 
+def _add_force_arg(p: argparse.ArgumentParser, text: str | None = None) -> None:
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help=text
+        or "delete this stage's run directory first and start afresh (an existing run made "
+        "with another config, data, seed or parent checkpoints is refused otherwise)",
+    )
+
+
 def _load(args: argparse.Namespace):
     from sa3dhp.config import load_config
 
@@ -58,21 +68,21 @@ def cmd_relations_figure(args: argparse.Namespace) -> int:
 def cmd_train_pose_prior(args: argparse.Namespace) -> int:
     from sa3dhp.pipeline import train_pose_prior
 
-    print(json.dumps(train_pose_prior(_load(args)), indent=1))
+    print(json.dumps(train_pose_prior(_load(args), force=args.force), indent=1))
     return 0
 
 
 def cmd_train_motion_prior(args: argparse.Namespace) -> int:
     from sa3dhp.pipeline import train_motion_prior
 
-    print(json.dumps(train_motion_prior(_load(args)), indent=1))
+    print(json.dumps(train_motion_prior(_load(args), force=args.force), indent=1))
     return 0
 
 
 def cmd_train_source(args: argparse.Namespace) -> int:
     from sa3dhp.pipeline import train_image_model
 
-    print(json.dumps(train_image_model(_load(args), args.variant), indent=1))
+    print(json.dumps(train_image_model(_load(args), args.variant, force=args.force), indent=1))
     return 0
 
 
@@ -99,11 +109,11 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     from sa3dhp.pipeline import adabn, adapt
 
     cfg = _load(args)
-    if args.adabn:
+    if args.adabn:  # recomputed every time: --force changes nothing
         print(json.dumps(adabn(cfg), indent=1))
         return 0
     losses = args.losses.split(",") if args.losses else None
-    print(json.dumps(adapt(cfg, args.name, losses), indent=1))
+    print(json.dumps(adapt(cfg, args.name, losses, force=args.force), indent=1))
     return 0
 
 
@@ -144,6 +154,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     cfg = _load(args)
     if args.out:
         cfg.out_dir = args.out
+    if args.force:
+        from sa3dhp.pipeline import remove_runs
+
+        remove_runs(cfg)
     summary = run_demo(cfg)
     print(json.dumps(summary, indent=1))
     return 0
@@ -159,9 +173,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("demo", help="run the whole pipeline on the embedded synthetic world")
+    p = sub.add_parser(
+        "demo",
+        help="run the whole pipeline on the embedded synthetic world (--config bench: the "
+        "headline profile, `make bench`)",
+    )
     p.add_argument("--quick", action="store_true", help="smoke profile (a few minutes)")
-    p.add_argument("--out", default=None, help="output directory (default: out/demo)")
+    p.add_argument(
+        "--out", default=None, help="output directory (default: the config's out_dir, out/demo)"
+    )
+    _add_force_arg(p, "delete every stage's run under the output directory first")
     _add_config_args(p)
     p.set_defaults(func=cmd_demo)
 
@@ -181,9 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
         dest="train_command", required=True, metavar="STAGE"
     )
     p = train.add_parser("pose-prior", help="step 2: the pose AAE {Ep, Dp} on unpaired mocap")
+    _add_force_arg(p)
     _add_config_args(p)
     p.set_defaults(func=cmd_train_pose_prior)
     p = train.add_parser("motion-prior", help="step 3: the BiLSTM motion AE {Em, Dm}")
+    _add_force_arg(p)
     _add_config_args(p)
     p.set_defaults(func=cmd_train_motion_prior)
 
@@ -195,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="source: ours (FK(Dp(G(x))) on source labels); direct: direct-regression baseline; "
         "oracle: trained on target_oracle labels (upper bound)",
     )
+    _add_force_arg(p)
     _add_config_args(p)
     p.set_defaults(func=cmd_train_source)
 
@@ -208,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated relation names, e.g. flip,flip+inplane50,flip-backward,"
         "slow-backward (default: relations.relations of the config)",
     )
-    p.add_argument("--force", action="store_true", help="re-train relations already trained")
+    _add_force_arg(p, "delete and re-train the relations given (others are kept)")
     _add_config_args(p)
     p.set_defaults(func=cmd_train_relations)
 
@@ -223,11 +247,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--losses",
         default=None,
-        help="comma-separated terms: cr, hcr, z:RELATION, v:RELATION "
+        help="comma-separated terms: cr, hcr, z:RELATION, v:RELATION, or a named set: paper "
+        "(the paper's final set: cr,z:flip+inplane50,v:flip+inplane50-backward,v:slow-backward) "
         "(default: adapt.losses = cr,z:flip,v:flip-backward,v:slow-backward)",
     )
     p.add_argument("--name", default="adapted", help="run directory under OUT_DIR")
     p.add_argument("--adabn", action="store_true", help="only re-estimate BatchNorm statistics")
+    _add_force_arg(p, "delete the run directory (--name) first and start afresh")
     _add_config_args(p)
     p.set_defaults(func=cmd_adapt)
 
@@ -261,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--split",
         default="target_test",
-        choices=["target_test", "source_val", "target_oracle", "source_train"],
+        choices=["target_test", "target_val", "source_val", "target_oracle", "source_train"],
     )
     p.add_argument(
         "--variant",

@@ -22,6 +22,16 @@ from sa3dhp.train.source import SourceConfig
 
 
 @dataclass
+class DemoConfig:
+    """What ``sa3dhp demo`` (and ``--config bench``) runs besides Algorithm 1 itself."""
+
+    direct_regression: bool = True  # train and report the direct-regression baseline
+    # a named target style (``data.target_style``) reported as stress rows with its own oracle,
+    # e.g. wild_high_cameras; "" = none
+    stress_target: str = ""
+
+
+@dataclass
 class Config:
     """The whole pipeline's configuration."""
 
@@ -34,6 +44,7 @@ class Config:
     source: SourceConfig = field(default_factory=SourceConfig)
     relations: RelationsConfig = field(default_factory=RelationsConfig)
     adapt: AdaptConfig = field(default_factory=AdaptConfig)
+    demo: DemoConfig = field(default_factory=DemoConfig)
 
 
 def builtin_configs() -> list[str]:

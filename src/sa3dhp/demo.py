@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -41,15 +42,19 @@ def write_relations_figure(cfg: Config, path: Path) -> Path:
     return relations_figure(motion[0], motion, FIGURE_RELATIONS, path)
 
 
-#: Rows of the demo's results table: run directory (under ``out_dir``) and label.
+#: Rows of the demo's results table: run directory (under ``out_dir``; None for the constant
+#: baselines, which have no model) and label.
 ROWS = {
+    "constant_source_mean": (None, "Constant: mean pose of the source labels"),
+    "constant_target_mean": (None, "Constant: mean pose of target labels (uses target labels)"),
     "oracle": ("oracle", "Oracle (G trained on target labels)"),
     "direct_regression": ("direct_regression", "Direct regression, source only"),
     "source_only": ("source", "Ours, source only (Gs)"),
     "adabn": ("adabn", "AdaBN (Gs, target BatchNorm statistics)"),
     "adapted": ("adapted", "Ours, adapted"),
 }
-
+#: Run directory of the stress target's own oracle (``demo.stress_target``).
+STRESS_ORACLE_DIR = "stress_oracle"
 
 #: Rows whose prediction figure the report shows (the others skip drawing it).
 FIGURE_ROWS = ("source_only", "adapted")
@@ -62,14 +67,71 @@ def _timed(timings: dict, name: str, fn, *args, **kwargs):
     return out
 
 
+def _rounded(metrics: dict) -> dict:
+    return {k: round(v, 2) for k, v in metrics.items()}
+
+
+def results_table(
+    cfg: Config, split: str, checkpoints: dict[str, Path], constants: dict, figure_rows=()
+) -> dict[str, dict]:
+    """Every row on a labelled split of ``cfg.data``: the constant baselines, then each
+    checkpoint (``{row: path}``)."""
+    from sa3dhp.data.synth import load_split
+    from sa3dhp.evaluate import constant_baselines, evaluate_split
+
+    data = load_split(cfg.data, split)
+    table = {k: _rounded(v) for k, v in constant_baselines(*constants, data.poses).items()}
+    for row, ckpt in checkpoints.items():
+        fig = row in figure_rows
+        table[row] = _rounded(evaluate_split(ckpt, data, device=cfg.device, figure=fig)["overall"])
+    return table
+
+
+def label_means(cfg: Config) -> tuple[np.ndarray, np.ndarray]:
+    """The label sets the constant baselines average: ``source_train``'s and ``target_oracle``'s
+    poses (the second uses target labels, as the oracle does)."""
+    from sa3dhp.data.synth import load_split
+
+    return (
+        load_split(cfg.data, "source_train", images=False).poses,
+        load_split(cfg.data, "target_oracle", images=False).poses,
+    )
+
+
+def gap_closed(table: dict, metric: str = "mpjpe") -> float | None:
+    """Share of the source-only -> oracle gap that adaptation closes on ``metric``."""
+    src, ada, ora = (table[k][metric] for k in ("source_only", "adapted", "oracle"))
+    return round((src - ada) / (src - ora), 3) if src != ora else None
+
+
+def run_stress(cfg: Config, timings: dict) -> dict:
+    """The stress target (``cfg.demo.stress_target``): its own oracle fine-tuned from Gs on its
+    ``target_oracle``, and the constants, Gs, the adapted model and that oracle on its splits."""
+    from sa3dhp import pipeline
+
+    scfg = replace(cfg, data=replace(cfg.data, target_style=cfg.demo.stress_target))
+    _timed(timings, "stress_oracle", pipeline.train_image_model, scfg, "oracle", STRESS_ORACLE_DIR)
+    ckpts = {
+        row: pipeline.stage_dir(cfg, run) / "checkpoint.safetensors"
+        for row, run in (("source_only", "source"), ("adapted", "adapted"))
+    }
+    ckpts["oracle"] = pipeline.stage_dir(cfg, STRESS_ORACLE_DIR) / "checkpoint.safetensors"
+    constants = label_means(scfg)
+    out = {"target_style": cfg.demo.stress_target}
+    for split in ("target_val", "target_test"):
+        out[split] = results_table(scfg, split, ckpts, constants)
+    return out
+
+
 def run_demo(cfg: Config) -> dict:
     """Every stage of Algorithm 1 on the synthetic world, evaluation, and the report.
 
-    Writes ``results.json``, ``results.md`` and ``report.html`` under ``cfg.out_dir``.
+    Writes ``results.json``, ``results.md`` and ``report.html`` under ``cfg.out_dir``. Every
+    table carries the constant baselines; ``target_val`` is reported for probes and
+    ``target_test`` is the final evaluation of these (fixed) settings.
     """
     from sa3dhp import pipeline
-    from sa3dhp.data.synth import build_world, load_split
-    from sa3dhp.evaluate import evaluate_split
+    from sa3dhp.data.synth import build_world
 
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -84,7 +146,10 @@ def run_demo(cfg: Config) -> dict:
     prior_eval = _timed(timings, "evaluate_prior", pipeline.evaluate_prior, cfg)
     prior_eval.pop("latent_ks_per_dim")
     results["prior_eval"] = prior_eval
-    for variant, stage in (("source", "source"), ("direct", "direct_regression")):
+    variants = [("source", "source")]
+    if cfg.demo.direct_regression:
+        variants.append(("direct", "direct_regression"))
+    for variant, stage in variants:
         results[stage] = _timed(timings, stage, pipeline.train_image_model, cfg, variant)
     results["oracle"] = _timed(timings, "oracle", pipeline.train_image_model, cfg, "oracle")
     results["relations"] = _timed(timings, "relations", pipeline.train_relations, cfg)
@@ -92,27 +157,34 @@ def run_demo(cfg: Config) -> dict:
     results["adapted"] = _timed(timings, "adapt", pipeline.adapt, cfg)
 
     t0 = time.perf_counter()
-    test = load_split(cfg.data, "target_test")
-    table: dict[str, dict] = {}
-    checkpoints = {}
-    for row, (run, _) in ROWS.items():
-        ckpt = pipeline.stage_dir(cfg, run) / "checkpoint.safetensors"
-        checkpoints[row] = ckpt
-        figure = row in FIGURE_ROWS
-        metrics = evaluate_split(ckpt, test, device=cfg.device, figure=figure)["overall"]
-        table[row] = {k: round(v, 2) for k, v in metrics.items()}
-    source_val = pipeline.evaluate_image_model(cfg, split="source_val")["overall"]
+    checkpoints = {
+        row: pipeline.stage_dir(cfg, run) / "checkpoint.safetensors"
+        for row, (run, _) in ROWS.items()
+        if run is not None and (row != "direct_regression" or cfg.demo.direct_regression)
+    }
+    constants = label_means(cfg)
+    tables = {
+        split: results_table(cfg, split, checkpoints, constants, figs)
+        for split, figs in (("target_val", ()), ("target_test", FIGURE_ROWS))
+    }
+    gs = {"source_only": checkpoints["source_only"]}
+    source_val = results_table(cfg, "source_val", gs, constants)
     timings["evaluate"] = round(time.perf_counter() - t0, 1)
+    stress = run_stress(cfg, timings) if cfg.demo.stress_target else None
     diagnostics = _timed(timings, "diagnostics", pipeline.adaptation_diagnostics, cfg, checkpoints)
     timings["total"] = round(time.perf_counter() - t_start, 1)
 
-    src, ada, ora = (table[k]["mpjpe"] for k in ("source_only", "adapted", "oracle"))
+    test = tables["target_test"]
     summary = {
-        "target_test": table,
-        "source_val": {"source_only": {k: round(v, 2) for k, v in source_val.items()}},
-        "gap_closed": round((src - ada) / (src - ora), 3) if src != ora else None,
-        "domain_gap": round(src / source_val["mpjpe"], 3),
+        "target_test": test,
+        "target_val": tables["target_val"],
+        "source_val": source_val,
+        "gap_closed": gap_closed(test),
+        "gap_closed_pa_mpjpe": gap_closed(test, "pa_mpjpe"),
+        "oracle_gain": round(1 - test["oracle"]["mpjpe"] / test["source_only"]["mpjpe"], 3),
+        "domain_gap": round(test["source_only"]["mpjpe"] / source_val["source_only"]["mpjpe"], 3),
         "adaptation_losses": list(cfg.adapt.losses),
+        "stress": stress,
         "diagnostics": diagnostics,
         "timings_s": timings,
         "world": str(world),
@@ -132,12 +204,27 @@ def write_report(cfg: Config, summary: dict) -> Path:
     out = Path(cfg.out_dir)
     labels = {k: v[1] for k, v in ROWS.items()}
     table = report.metrics_markdown(summary["target_test"], labels)
+    val_table = report.metrics_markdown(summary["target_val"], labels)
+    src_table = report.metrics_markdown(summary["source_val"], labels)
+    stress = summary.get("stress")
+    stress_text = ""
+    if stress:
+        stress_labels = {**labels, "oracle": "Oracle on the stress target (its own labels)"}
+        stress_text = (
+            f"## Stress target ({stress['target_style']}), target_test\n\n"
+            + report.metrics_markdown(stress["target_test"], stress_labels)
+            + "\n"
+        )
     gap = summary.get("gap_closed")
     timing = "\n".join(f"{k}: {v} s" for k, v in summary["timings_s"].items())
     diag = json.dumps(summary.get("diagnostics", {}), indent=1)
     text = (
         f"# sa3dhp demo results\n\n## target_test\n\n{table}\n"
-        f"Share of the source-only -> oracle gap closed by adaptation: {gap}\n\n"
+        f"Share of the source-only -> oracle gap closed by adaptation: {gap} (MPJPE), "
+        f"{summary.get('gap_closed_pa_mpjpe')} (PA-MPJPE)\n\n"
+        f"## target_val (for probes)\n\n{val_table}\n"
+        f"## source_val\n\n{src_table}\n"
+        f"{stress_text}"
         f"Adaptation losses: {', '.join(summary['adaptation_losses'])}\n\n"
         f"## Label-free diagnostics on target_test crops\n\n```\n{diag}\n```\n\n"
         f"## Timings\n\n```\n{timing}\n```\n"
@@ -156,8 +243,14 @@ def write_report(cfg: Config, summary: dict) -> Path:
     ]
     sections = [
         ("target_test", table),
+        ("target_val (for probes)", val_table),
+        ("source_val", src_table),
         ("Adaptation", f"gap closed: {gap}\nlosses: {summary['adaptation_losses']}"),
         ("Label-free diagnostics", diag),
         ("Timings (s)", timing),
     ]
+    if stress_text:
+        sections.insert(
+            3, (f"Stress target ({stress['target_style']})", stress_text.split("\n\n", 1)[1])
+        )
     return report.html_report("sa3dhp demo", sections, figures, out / "report.html")

@@ -68,6 +68,25 @@ def predict(
     return np.concatenate(out)
 
 
+def constant_metrics(pose: np.ndarray, gt: np.ndarray) -> dict[str, float]:
+    """Every scalar metric of predicting the one pose ``pose`` ``(17, 3)`` for every frame of
+    ``gt`` ``(N, 17, 3)``: the baseline of a model that sees nothing."""
+    pred = np.broadcast_to(np.asarray(pose, dtype=np.float32), gt.shape)
+    return metrics.all_metrics(pred, gt)
+
+
+def constant_baselines(
+    source_poses: np.ndarray, target_poses: np.ndarray, gt: np.ndarray
+) -> dict[str, dict[str, float]]:
+    """The constant-pose rows of every results table on labelled poses ``gt``:
+    ``constant_source_mean`` (the mean of the source labels) and ``constant_target_mean`` (the
+    mean of target labels, e.g. ``target_oracle``'s: it *uses target labels*)."""
+    return {
+        "constant_source_mean": constant_metrics(source_poses.mean(axis=0), gt),
+        "constant_target_mean": constant_metrics(target_poses.mean(axis=0), gt),
+    }
+
+
 def metrics_table(pred: np.ndarray, gt: np.ndarray, actions: np.ndarray, names: list[str]) -> dict:
     """All metrics, per action and per joint."""
     labels = np.array([names[a] if a >= 0 else "unknown" for a in actions])

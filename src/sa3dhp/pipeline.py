@@ -2,17 +2,26 @@
 
 Each runner reads the resolved :class:`sa3dhp.config.Config`, writes ``config.yaml`` next to the
 stage's checkpoint, and returns the stage's metrics (also written as ``metrics.json``).
+
+Every checkpoint records what made it (:mod:`sa3dhp.provenance`: config section, seed, data
+splits, parent checkpoints). A runner computes that record first and refuses an existing
+checkpoint made by anything else (:class:`~sa3dhp.provenance.ProvenanceError`, before
+``config.yaml`` is written or any weights are read); with a matching record it resumes or skips
+exactly as before. ``force=True`` deletes the stage's run (for relations: the networks being
+trained) and starts afresh.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from sa3dhp import provenance as prov
 from sa3dhp.config import Config, save_config
 from sa3dhp.data.synth import load_split
 from sa3dhp.train import core
@@ -30,15 +39,63 @@ def _write_metrics(run_dir: Path, metrics: dict) -> None:
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
 
 
-def train_pose_prior(cfg: Config) -> dict:
+CHECKPOINT = "checkpoint.safetensors"
+
+
+def _start(run_dir: Path, force: bool) -> None:
+    """``force``: delete the run directory (every rank does, before any rank can write)."""
+    if force:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+#: Run directories of every stage ``sa3dhp demo`` trains (``remove_runs``).
+RUN_DIRS = (
+    POSE_PRIOR_DIR,
+    MOTION_PRIOR_DIR,
+    "source",
+    "direct_regression",
+    "oracle",
+    RELATIONS_DIR,
+    "adapted",
+    "adabn",
+    "stress_oracle",
+)
+
+
+def remove_runs(cfg: Config, dirs: tuple[str, ...] = RUN_DIRS) -> None:
+    """Delete the stages' run directories under ``cfg.out_dir`` (``sa3dhp demo --force``; the
+    data cache and other files there are kept)."""
+    for d in dirs:
+        shutil.rmtree(stage_dir(cfg, d), ignore_errors=True)
+
+
+def _pose_prior_path(cfg: Config) -> Path:
+    return stage_dir(cfg, POSE_PRIOR_DIR) / CHECKPOINT
+
+
+def _motion_prior_path(cfg: Config) -> Path:
+    return stage_dir(cfg, MOTION_PRIOR_DIR) / CHECKPOINT
+
+
+def pose_prior_record(cfg: Config) -> dict:
+    """Provenance record of the pose prior: ``pose_prior`` section, seed, the mocap split."""
+    return prov.stage_record(cfg.pose_prior, seed=cfg.seed, world=cfg.data, splits=["mocap"])
+
+
+def train_pose_prior(cfg: Config, force: bool = False) -> dict:
     """Algorithm 1 step 2 on the ``mocap`` split."""
     from sa3dhp.train import pose_prior
 
     run_dir = stage_dir(cfg, POSE_PRIOR_DIR)
+    _start(run_dir, force)
+    record = pose_prior_record(cfg)
+    prov.check_existing(run_dir / CHECKPOINT, record, pose_prior.STAGE)
     save_config(cfg, run_dir)
     mocap = load_split(cfg.data, "mocap", images=False)
     t0 = time.perf_counter()
-    out = pose_prior.train(cfg.pose_prior, mocap.poses, mocap.clip, run_dir, cfg.seed, cfg.device)
+    out = pose_prior.train(
+        cfg.pose_prior, mocap.poses, mocap.clip, run_dir, cfg.seed, cfg.device, record
+    )
     out.pop("latents", None)
     out["train_time_s"] = round(time.perf_counter() - t0, 1)
     if core.is_main_process():
@@ -65,17 +122,31 @@ def load_pose_prior(cfg: Config, device: str | torch.device = "cpu"):
     return _load_frozen(cfg, pose_prior, cfg.pose_prior, "prior", device)
 
 
-def train_motion_prior(cfg: Config) -> dict:
+def motion_prior_record(cfg: Config) -> dict:
+    """Provenance record of the motion prior: its section, seed, mocap, parent pose prior."""
+    return prov.stage_record(
+        cfg.motion_prior,
+        seed=cfg.seed,
+        world=cfg.data,
+        splits=["mocap"],
+        parents={"pose_prior": _pose_prior_path(cfg)},
+    )
+
+
+def train_motion_prior(cfg: Config, force: bool = False) -> dict:
     """Algorithm 1 step 3 on the ``mocap`` split (needs the pose prior)."""
     from sa3dhp.train import motion_prior
 
     run_dir = stage_dir(cfg, MOTION_PRIOR_DIR)
+    _start(run_dir, force)
+    record = motion_prior_record(cfg)
+    prov.check_existing(run_dir / CHECKPOINT, record, motion_prior.STAGE)
     save_config(cfg, run_dir)
     mocap = load_split(cfg.data, "mocap", images=False)
     prior = load_pose_prior(cfg)
     t0 = time.perf_counter()
     out = motion_prior.train(
-        cfg.motion_prior, prior, mocap.poses, mocap.clip, run_dir, cfg.seed, cfg.device
+        cfg.motion_prior, prior, mocap.poses, mocap.clip, run_dir, cfg.seed, cfg.device, record
     )
     out["train_time_s"] = round(time.perf_counter() - t0, 1)
     if core.is_main_process():
@@ -115,16 +186,55 @@ def image_model_config(cfg: Config, variant: str):
     return cfg.source
 
 
-def train_image_model(cfg: Config, variant: str = "source") -> dict:
-    """Algorithm 1 step 4 (``source``) or a baseline (``direct`` regression, ``oracle``)."""
+def _heldout(cfg: Config, splits: tuple[str, ...], torch_layout: bool = False) -> dict:
+    """``{split: (crops, poses)}`` of labelled held-out splits for learning curves (never for
+    selection); ``torch_layout``: uint8 ``(N, 3, S, S)`` tensors, else numpy ``(N, S, S, 3)``."""
+    out = {}
+    for split in splits:
+        data = load_split(cfg.data, split)
+        x, y = data.images, data.poses
+        if torch_layout:
+            x, y = torch.as_tensor(x).permute(0, 3, 1, 2), torch.as_tensor(y, dtype=torch.float32)
+        out[split] = (x, y)
+    return out
+
+
+def image_model_record(cfg: Config, variant: str = "source") -> dict:
+    """Provenance record of a G run: the variant's ``source`` section (``oracle_steps`` folded
+    into ``steps``, ``init`` recorded as the parent ``init``), seed, its split, and parents pose
+    prior (latent head) and ``init``."""
+    scfg = image_model_config(cfg, variant)
+    parents: dict[str, Path] = {}
+    if scfg.head == "latent":
+        parents["pose_prior"] = _pose_prior_path(cfg)
+    if scfg.init:
+        parents["init"] = Path(scfg.init)
+    return prov.stage_record(
+        scfg,
+        seed=cfg.seed,
+        world=cfg.data,
+        splits=[scfg.split],
+        parents=parents,
+        drop=("oracle_steps", "init"),
+    )
+
+
+def train_image_model(
+    cfg: Config, variant: str = "source", run_name: str | None = None, *, force: bool = False
+) -> dict:
+    """Algorithm 1 step 4 (``source``) or a baseline (``direct`` regression, ``oracle``), in
+    ``out_dir/run_name`` (default: the variant's directory, :data:`IMAGE_MODEL_DIRS`)."""
     from sa3dhp.train import source
 
     scfg = image_model_config(cfg, variant)
-    run_dir = stage_dir(cfg, IMAGE_MODEL_DIRS[variant])
+    run_dir = stage_dir(cfg, run_name or IMAGE_MODEL_DIRS[variant])
+    _start(run_dir, force)
+    record = image_model_record(cfg, variant)
+    prov.check_existing(run_dir / CHECKPOINT, record, source.STAGE)
     save_config(cfg, run_dir)
     data = load_split(cfg.data, scfg.split)
     prior = load_pose_prior(cfg) if scfg.head == "latent" else None
-    prior_path = stage_dir(cfg, POSE_PRIOR_DIR) / "checkpoint.safetensors"
+    prior_path = _pose_prior_path(cfg)
     t0 = time.perf_counter()
     out = source.train(
         scfg,
@@ -135,6 +245,8 @@ def train_image_model(cfg: Config, variant: str = "source") -> dict:
         cfg.seed,
         cfg.device,
         extra={"pose_prior": str(prior_path) if prior is not None else None, "variant": variant},
+        provenance=record,
+        eval_sets=_heldout(cfg, ("source_val", "target_val")) if scfg.eval_every > 0 else None,
     )
     out["train_time_s"] = round(time.perf_counter() - t0, 1)
     if core.is_main_process():
@@ -252,12 +364,40 @@ def _motion_prior_if_needed(cfg: Config, names: list[str]):
     return load_motion_prior(cfg) if any(rel.get(n).is_temporal for n in names) else None
 
 
+def relation_record(cfg: Config, name: str) -> dict:
+    """Provenance record of one relation network: the ``relations`` section (without the list of
+    relations and the scoring-only keys), seed, mocap, parents pose prior (and motion prior for
+    a relation acting on time)."""
+    from sa3dhp import relations as rel
+
+    parents = {"pose_prior": _pose_prior_path(cfg)}
+    if rel.get(name).is_temporal:
+        parents["motion_prior"] = _motion_prior_path(cfg)
+    return prov.stage_record(
+        cfg.relations,
+        seed=cfg.seed,
+        world=cfg.data,
+        splits=["mocap"],
+        parents=parents,
+        drop=("relations", "score_steps", "reference_poses"),
+    )
+
+
 def train_relations(cfg: Config, names: list[str] | None = None, force: bool = False) -> dict:
-    """Algorithm 1 steps 5-6: a relation network per relation (default: the config's list)."""
+    """Algorithm 1 steps 5-6: a relation network per relation (default: the config's list).
+
+    ``force`` deletes and re-trains the networks of ``names`` (the others are kept)."""
     from sa3dhp.train import relations as trel
 
     names = trel.parse_relations(names or cfg.relations.relations)
     run_dir = stage_dir(cfg, RELATIONS_DIR)
+    if force:
+        for n in names:
+            trel.checkpoint_path(run_dir, n).unlink(missing_ok=True)
+            shutil.rmtree(run_dir / n, ignore_errors=True)
+    records = {n: relation_record(cfg, n) for n in names}
+    for n in names:
+        prov.check_existing(trel.checkpoint_path(run_dir, n), records[n], trel.STAGE)
     save_config(cfg, run_dir)
     t0 = time.perf_counter()
     out = trel.train(
@@ -269,6 +409,7 @@ def train_relations(cfg: Config, names: list[str] | None = None, force: bool = F
         run_dir,
         cfg.seed,
         force,
+        records,
     )
     return {"relations": out, "train_time_s": round(time.perf_counter() - t0, 1)}
 
@@ -313,31 +454,75 @@ def target_clips(cfg: Config) -> torch.Tensor:
     return torch.as_tensor(clip_array(data.images, data.clip)).permute(0, 1, 4, 2, 3)
 
 
+def _source_path(cfg: Config, checkpoint: str | Path | None = None) -> Path:
+    return Path(checkpoint) if checkpoint else stage_dir(cfg, "source") / CHECKPOINT
+
+
 def _source_model(cfg: Config, checkpoint: str | Path | None = None):
     from sa3dhp.train import source
 
-    path = Path(checkpoint) if checkpoint else stage_dir(cfg, "source") / "checkpoint.safetensors"
+    path = _source_path(cfg, checkpoint)
     model = source.build_model(cfg.source, weights="none")
     model.load_state_dict(core.load_weights(path, source.STAGE, source.arch_of(cfg.source))["G"])
     return model, path
 
 
-def adapt(
-    cfg: Config, run_name: str = ADAPT_DIR, losses: list[str] | None = None, source_ckpt=None
-) -> dict:
-    """Algorithm 1 steps 8-11 from Gs on unlabelled target_train; the last step is the result."""
+def _adapt_config(cfg: Config, losses: list[str] | None):
     from dataclasses import replace
 
+    return replace(cfg.adapt, losses=list(losses)) if losses is not None else cfg.adapt
+
+
+def _needs_motion(losses: list[str]) -> bool:
+    from sa3dhp.train import adapt as adapt_train
+
+    return any(k in ("hcr", "v") for k, _ in adapt_train.parse_losses(losses))
+
+
+def adapt_record(cfg: Config, losses: list[str] | None = None, source_ckpt=None) -> dict:
+    """Provenance record of an adaptation run: the ``adapt`` section with ``losses`` (without
+    ``adabn_frames``), seed, target_train, parents Gs (``init``), pose prior, motion prior (when
+    a term needs it) and each relation network used (``relations/NAME``)."""
+    from sa3dhp.train import adapt as adapt_train
+    from sa3dhp.train import relations as trel
+
+    acfg = _adapt_config(cfg, losses)
+    parents = {"init": _source_path(cfg, source_ckpt), "pose_prior": _pose_prior_path(cfg)}
+    if _needs_motion(acfg.losses):
+        parents["motion_prior"] = _motion_prior_path(cfg)
+    for n in adapt_train.relation_names(acfg.losses):
+        parents[f"relations/{n}"] = trel.checkpoint_path(stage_dir(cfg, RELATIONS_DIR), n)
+    return prov.stage_record(
+        acfg,
+        seed=cfg.seed,
+        world=cfg.data,
+        splits=["target_train"],
+        parents=parents,
+        drop=("adabn_frames",),
+    )
+
+
+def adapt(
+    cfg: Config,
+    run_name: str = ADAPT_DIR,
+    losses: list[str] | None = None,
+    source_ckpt=None,
+    force: bool = False,
+) -> dict:
+    """Algorithm 1 steps 8-11 from Gs on unlabelled target_train; the last step is the result."""
     from sa3dhp.train import adapt as adapt_train
     from sa3dhp.train import source
 
-    acfg = replace(cfg.adapt, losses=list(losses)) if losses is not None else cfg.adapt
+    acfg = _adapt_config(cfg, losses)
     names = adapt_train.relation_names(acfg.losses)
-    needs_motion = any(k in ("hcr", "v") for k, _ in adapt_train.parse_losses(acfg.losses))
+    needs_motion = _needs_motion(acfg.losses)
     run_dir = stage_dir(cfg, run_name)
+    _start(run_dir, force)
+    record = adapt_record(cfg, losses, source_ckpt)
+    prov.check_existing(run_dir / CHECKPOINT, record, adapt_train.STAGE)
     save_config(cfg, run_dir)
     model, init = _source_model(cfg, source_ckpt)
-    prior_path = stage_dir(cfg, POSE_PRIOR_DIR) / "checkpoint.safetensors"
+    prior_path = _pose_prior_path(cfg)
     t0 = time.perf_counter()
     out = adapt_train.train(
         acfg,
@@ -350,6 +535,9 @@ def adapt(
         cfg.device,
         arch=source.arch_of(cfg.source),
         extra={"pose_prior": str(prior_path), "init": str(init)},
+        provenance=record,
+        report_sets=_heldout(cfg, ("target_val",), torch_layout=True) if acfg.eval_every else None,
+        prior=load_pose_prior(cfg) if acfg.eval_every else None,
     )
     if not out and (run_dir / "metrics.json").exists():  # a finished run, resumed: keep its record
         return json.loads((run_dir / "metrics.json").read_text())
@@ -358,12 +546,26 @@ def adapt(
     return out
 
 
+def adabn_record(cfg: Config, source_ckpt=None) -> dict:
+    """Provenance record of the AdaBN baseline: ``adapt.adabn_frames``, seed, target_train,
+    parents Gs (``init``) and pose prior."""
+    return prov.stage_record(
+        {"adabn_frames": cfg.adapt.adabn_frames},
+        seed=cfg.seed,
+        world=cfg.data,
+        splits=["target_train"],
+        parents={"init": _source_path(cfg, source_ckpt), "pose_prior": _pose_prior_path(cfg)},
+    )
+
+
 def adabn(cfg: Config, run_name: str = ADABN_DIR, source_ckpt=None) -> dict:
-    """The AdaBN baseline: Gs with every BatchNorm's statistics re-estimated on target_train."""
+    """The AdaBN baseline: Gs with every BatchNorm's statistics re-estimated on target_train
+    (recomputed every time, it is cheap; the checkpoint records its provenance)."""
     from sa3dhp.train import adapt as adapt_train
     from sa3dhp.train import source
 
     run_dir = stage_dir(cfg, run_name)
+    record = adabn_record(cfg, source_ckpt)
     save_config(cfg, run_dir)
     model, init = _source_model(cfg, source_ckpt)
     t0 = time.perf_counter()
@@ -377,6 +579,7 @@ def adabn(cfg: Config, run_name: str = ADABN_DIR, source_ckpt=None) -> dict:
         arch=source.arch_of(cfg.source),
         models={"G": model},
         extra={"variant": "adabn", "pose_prior": str(prior_path), "init": str(init)},
+        provenance=record,
     )
     out = {"train_time_s": round(time.perf_counter() - t0, 1)}
     _write_metrics(run_dir, out)
@@ -385,14 +588,14 @@ def adabn(cfg: Config, run_name: str = ADABN_DIR, source_ckpt=None) -> dict:
 
 @torch.no_grad()
 def adaptation_diagnostics(cfg: Config, checkpoints: dict[str, Path], n: int = 256) -> dict:
-    """Label-free checks of G on target_test crops, per checkpoint: relation consistency
+    """Label-free checks of G on target_val crops, per checkpoint: relation consistency
     ``mean |Tz(G(x)) - G(tau x)|`` for each trained spatial relation of the config, and the
     spread of G(x) across crops (``z_std``, a collapse check)."""
     from sa3dhp import relations as rel
     from sa3dhp.evaluate import load_image_model
     from sa3dhp.train import relations as trel
 
-    images = load_split(cfg.data, "target_test").images
+    images = load_split(cfg.data, "target_val").images
     idx = np.random.default_rng(cfg.seed).choice(len(images), min(n, len(images)), replace=False)
     x = torch.as_tensor(images[np.sort(idx)]).permute(0, 3, 1, 2).float() / 255.0
     run_dir = stage_dir(cfg, RELATIONS_DIR)

@@ -202,8 +202,8 @@ def target_appearance() -> AppearanceStyle:
     field) and added a print on the front of the top, so that the side a person faces shows at
     64 px (the face alone is two pixels). With the version-4 look an oracle trained on 48,000
     target frames for 1,500 steps still measured 233 mm on target_test, no better than the
-    600-step one (see the README's source-training notes). Together with the target's higher
-    cameras (:func:`sa3dhp.data.motion.target_style`), the oracle now beats source-only by 35 %.
+    600-step one (see the README's source-training notes). Generator version 6 brings back mild
+    blur, noise and JPEG (image quality differs in real footage too).
     Generator version 4 dropped the source's left/right shading convention from the target (the
     source keeps it: a cue that does not transfer, like a synthetic dataset's shortcuts).
     """
@@ -226,6 +226,13 @@ def target_appearance() -> AppearanceStyle:
         gamma=(0.8, 1.3),
         colour_cast=0.15,
         front_print_prob=1.0,  # mirror-symmetric, so the flip relation still holds
+        # generator v6: image quality differs too (mild blur, sensor noise and JPEG, as phone
+        # and broadcast footage); the limb-like distractors and occluders stay off
+        blur_prob=0.2,
+        blur_length=(1.0, 2.0),
+        noise_std=(0.0, 4.0),
+        jpeg_prob=0.4,
+        jpeg_quality=(55, 90),
     )
 
 

@@ -7,7 +7,10 @@ Splits (see :mod:`sa3dhp.data.store` for the format):
 * ``source_train`` / ``source_val`` -- labelled frames in the *source* look (SURREAL-like);
 * ``target_train`` -- unlabelled clips in the *target* look ("in the wild"), >= 60 frames at
   30 FPS so that the slow relation can be built; stores no pose, root or action at all;
-* ``target_test`` -- labelled target clips, for evaluation only;
+* ``target_val`` -- labelled target clips for probes of the world, budgets and settings (its
+  clips and subjects are distinct from ``target_test``'s);
+* ``target_test`` -- labelled target clips, read only by the final evaluation of settings that
+  are already fixed;
 * ``target_oracle`` -- labelled target frames, only for the upper-bound (oracle) baseline.
 
 Source and target differ in appearance (:mod:`sa3dhp.data.render` presets), in action mix and
@@ -36,10 +39,19 @@ from sa3dhp.data import render as render_mod
 from sa3dhp.data.store import Split, read_split, write_split
 
 #: Bump when generated data would change for the same config.
-GENERATOR_VERSION = 5
+GENERATOR_VERSION = 6
 MIN_TARGET_CLIP = 60
 
-SPLITS = ("mocap", "source_train", "source_val", "target_train", "target_test", "target_oracle")
+#: Every split. New splits go at the end: a split's random streams are keyed by its index here.
+SPLITS = (
+    "mocap",
+    "source_train",
+    "source_val",
+    "target_train",
+    "target_test",
+    "target_oracle",
+    "target_val",
+)
 _SPLIT_DOMAIN = {
     "mocap": "mocap",
     "source_train": "source",
@@ -47,6 +59,20 @@ _SPLIT_DOMAIN = {
     "target_train": "target",
     "target_test": "target",
     "target_oracle": "target",
+    "target_val": "target",
+}
+
+
+#: Named target motion styles (``data.target_style``).
+TARGET_STYLES = {
+    "wild": motion_mod.target_style,
+    "wild_high_cameras": motion_mod.high_camera_target_style,
+    "source": motion_mod.source_style,  # probes: how much of the gap the motion causes
+}
+#: Named target looks (``data.target_look``).
+TARGET_LOOKS = {
+    "wild": render_mod.target_appearance,
+    "source": render_mod.source_appearance,  # probes: how much of the gap the look causes
 }
 
 
@@ -79,8 +105,13 @@ class WorldConfig:
     target_train: SplitSpec = field(default_factory=lambda: SplitSpec(240, 60, 1))
     target_test: SplitSpec = field(default_factory=lambda: SplitSpec(100, 30, 2))
     target_oracle: SplitSpec = field(default_factory=lambda: SplitSpec(600, 20, 5))
+    target_val: SplitSpec = field(default_factory=lambda: SplitSpec(60, 30, 2))
     mocap_motion: dict[str, Any] = field(default_factory=dict)  # overrides of mocap_style()
     source_motion: dict[str, Any] = field(default_factory=dict)  # overrides of source_style()
+    target_style: str = (
+        "wild"  # target motion: wild (headline) | wild_high_cameras (stress) | source
+    )
+    target_look: str = "wild"  # target appearance: wild | source (probes of the domain gap)
     target_motion: dict[str, Any] = field(default_factory=dict)  # overrides of target_style()
     source_appearance: dict[str, Any] = field(default_factory=dict)  # of source_appearance()
     target_appearance: dict[str, Any] = field(default_factory=dict)  # of target_appearance()
@@ -96,7 +127,7 @@ def motion_style(cfg: WorldConfig, domain: str) -> motion_mod.MotionStyle:
     presets = {
         "mocap": (motion_mod.mocap_style, cfg.mocap_motion),
         "source": (motion_mod.source_style, cfg.source_motion),
-        "target": (motion_mod.target_style, cfg.target_motion),
+        "target": (TARGET_STYLES[cfg.target_style], cfg.target_motion),
     }
     preset, overrides = presets[domain]
     return _with_overrides(preset(), dict(overrides), f"data.{domain}_motion")
@@ -116,7 +147,7 @@ def appearance_style(cfg: WorldConfig, domain: str) -> render_mod.AppearanceStyl
     """The appearance style of ``source`` or ``target`` with config overrides."""
     preset, overrides = {
         "source": (render_mod.source_appearance, cfg.source_appearance),
-        "target": (render_mod.target_appearance, cfg.target_appearance),
+        "target": (TARGET_LOOKS[cfg.target_look], cfg.target_appearance),
     }[domain]
     return _with_overrides(preset(), dict(overrides), f"data.{domain}_appearance")
 
@@ -132,6 +163,14 @@ def validate(cfg: WorldConfig) -> None:
         raise ValueError(f"data.depth_mm={list(cfg.depth_mm)}: need 1000 <= min <= max (mm)")
     if not 0 <= cfg.lateral <= 0.6:
         raise ValueError(f"data.lateral={cfg.lateral}: must be in [0, 0.6]")
+    if cfg.target_style not in TARGET_STYLES:
+        raise ValueError(
+            f"data.target_style='{cfg.target_style}': choose from {', '.join(TARGET_STYLES)}"
+        )
+    if cfg.target_look not in TARGET_LOOKS:
+        raise ValueError(
+            f"data.target_look='{cfg.target_look}': choose from {', '.join(TARGET_LOOKS)}"
+        )
     if cfg.workers < 1:
         raise ValueError(f"data.workers={cfg.workers}: must be >= 1")
     for split in SPLITS:
@@ -165,6 +204,34 @@ def world_hash(cfg: WorldConfig) -> str:
     d.pop("workers", None)
     d["generator_version"] = GENERATOR_VERSION
     blob = json.dumps(d, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:12]
+
+
+#: World keys that every split's content depends on.
+_SHARED_KEYS = (
+    "seed",
+    "size",
+    "crop_scale",
+    "depth_mm",
+    "lateral",
+    "drift_mm_s",
+    "subjects_per_clip",
+)
+
+
+def split_hash(cfg: WorldConfig, split: str) -> str:
+    """Hash of everything that changes one split's content (a run trained on a split records it;
+    changing only the target's look leaves the source splits' hashes alone)."""
+    d = asdict(cfg) if not isinstance(cfg, dict) else dict(cfg)
+    domain = _SPLIT_DOMAIN[split]
+    keyed = {k: d[k] for k in _SHARED_KEYS}
+    keyed |= {"split": split, "spec": asdict(_spec(cfg, split)), "generator": GENERATOR_VERSION}
+    keyed["motion"] = d[f"{domain}_motion"]
+    if domain == "target":
+        keyed["style"] = [d["target_style"], d["target_look"]]
+    if domain != "mocap":
+        keyed["appearance"] = d[f"{domain}_appearance"]
+    blob = json.dumps(keyed, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:12]
 
 
@@ -274,6 +341,7 @@ def build_split(cfg: WorldConfig, split: str, directory: Path, progress: bool = 
         "image_size": None if domain == "mocap" else cfg.size,
         "actions": list(motion_mod.ACTIONS),
         "world_hash": world_hash(cfg),
+        "split_hash": split_hash(cfg, split),
     }
     return write_split(directory, arrays, meta)
 

@@ -18,12 +18,26 @@ minimises loss ``s mod len(losses)``):
 * ``v:REL`` -- L_v(tau) = |Tv(Em(G(X))) - Em(G(tau X))| on ``clips`` clips of ``seq_len`` frames
   (``slow`` pairs use the 60-frame clip: anchor = every other frame, tau = middle half).
 
+Our collapse guard (``collapse_guard`` > 0; off = the paper's objective): the relation terms are
+minimised by a G whose outputs all sit near a fixed point of Tz, and L_CR on one frame per clip
+does not stop that (the demo measured G's spread on target crops falling from 0.17 to 0.05). The
+guard adds ``collapse_guard x mean_d max(0, s_d - std_d(G(x)))`` to the lower-order terms, where
+``s`` is Gs's own per-dimension spread on unlabelled target_train frames: zero while G keeps the
+spread it started with.
+
 Target labels are never read: the data is the ``target_train`` split, which has none, and the
 result is the run's last checkpoint.
+
+Determinism: the projection heads start from the run seed (not the global RNG), every batch and
+augmentation of step ``k`` comes from ``(seed, k)``, the global RNGs are reseeded from
+``(seed, k)`` at every step, and on CUDA cuDNN is restricted to deterministic algorithms; two runs
+of the same command, and a killed run resumed, give the same weights.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,8 +48,9 @@ from torch import nn
 from sa3dhp import relations as rel
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.motion_prior import MOTION_DIM, MotionPrior
-from sa3dhp.models.pose_prior import LATENT_DIM
+from sa3dhp.models.pose_prior import LATENT_DIM, PosePrior
 from sa3dhp.models.relation_net import RelationNet
+from sa3dhp.provenance import check as check_provenance
 from sa3dhp.train import core
 from sa3dhp.train import source as source_train
 
@@ -45,6 +60,8 @@ STAGE = source_train.STAGE  # an adapted G is a G checkpoint: `evaluate` reads i
 DEMO_LOSSES = ("cr", "z:flip", "v:flip-backward", "v:slow-backward")
 #: The paper's final set.
 PAPER_LOSSES = ("cr", "z:flip+inplane50", "v:flip+inplane50-backward", "v:slow-backward")
+#: Named loss sets usable as an entry of ``adapt.losses`` (``--losses paper``).
+LOSS_SETS = {"paper": PAPER_LOSSES, "ablation": DEMO_LOSSES}
 
 
 @dataclass
@@ -65,12 +82,20 @@ class AdaptConfig:
     adabn_frames: int = 4096  # target frames whose statistics the AdaBN baseline uses
     checkpoint_every: int = 80
     log_every: int = 8
+    # our collapse guard (0 = the paper's objective): + weight x mean_d max(0, s_d - std_d(G(x)))
+    # on the lower-order batches (one frame per clip), s_d = Gs's spread on target_train frames
+    collapse_guard: float = 0.0
+    # every N steps, log target_val MPJPE (labels: for the report only, never to choose a step
+    # or a setting) and G's spread over those crops (label-free); 0: never
+    eval_every: int = 0
 
 
 def parse_losses(losses: list[str] | tuple[str, ...]) -> list[tuple[str, rel.Relation | None]]:
-    """``["cr", "z:flip", ...]`` -> ``[("cr", None), ("z", Relation), ...]`` (checked)."""
+    """``["cr", "z:flip", ...]`` -> ``[("cr", None), ("z", Relation), ...]`` (checked); a named
+    set of :data:`LOSS_SETS` (``paper``) stands for its terms."""
     out: list[tuple[str, rel.Relation | None]] = []
-    for item in losses:
+    expanded = [t for item in losses for t in LOSS_SETS.get(str(item), (item,))]
+    for item in expanded:
         kind, _, name = str(item).partition(":")
         if kind in ("cr", "hcr") and not name:
             out.append((kind, None))
@@ -85,8 +110,8 @@ def parse_losses(losses: list[str] | tuple[str, ...]) -> list[tuple[str, rel.Rel
             out.append((kind, relation))
         else:
             raise ValueError(
-                f"adapt.losses: bad entry '{item}'; use cr, hcr, z:RELATION or v:RELATION "
-                "(e.g. z:flip, v:slow-backward)"
+                f"adapt.losses: bad entry '{item}'; use cr, hcr, z:RELATION, v:RELATION "
+                f"(e.g. z:flip, v:slow-backward) or a named set ({', '.join(LOSS_SETS)})"
             )
     if not out:
         raise ValueError("adapt.losses is empty")
@@ -174,6 +199,14 @@ def adabn(model: ImageToLatent, images: torch.Tensor, batch: int = 64, seed: int
     model.eval()
 
 
+def _seeded(seed: int, salt: int, build: Callable[[], nn.Module]) -> nn.Module:
+    """``build()`` with torch's CPU RNG seeded from ``(seed, salt)``; the global RNG state is
+    restored afterwards."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(core._mix(seed, 0, 7907, salt))
+        return build()
+
+
 class Adapter:
     """Computes the adaptation losses for a G, its frozen teachers, and unlabelled target clips.
 
@@ -182,6 +215,8 @@ class Adapter:
         motion_prior: Em (needed by ``hcr`` and ``v:`` terms).
         nets: relation networks by relation name.
         clips: unlabelled target clips ``(C, L, 3, S, S)`` uint8, L >= 2 x ``seq_len``.
+        seed: the run seed; the projection heads are initialised from it (the global RNG is
+            left as it was).
     """
 
     def __init__(
@@ -192,17 +227,25 @@ class Adapter:
         nets: dict[str, RelationNet],
         clips: torch.Tensor,
         device: torch.device,
+        seed: int = 0,
     ) -> None:
         self.cfg, self.model, self.motion, self.nets = cfg, model, motion_prior, nets
         self.clips, self.device = clips, device
         self.seq_len = motion_prior.seq_len if motion_prior is not None else 30
         self.terms = parse_losses(cfg.losses)
+        self.guard_std: torch.Tensor | None = None  # set by train() from Gs (collapse guard)
         self.heads = nn.ModuleDict()
+        # each head from its own seed: the same run seed gives the same heads whatever the
+        # global RNG's state, and adding one head does not change the other
         for kind, _ in self.terms:
             if kind == "cr" and "proj_z" not in self.heads:
-                self.heads["proj_z"] = ProjectionHead(LATENT_DIM, cfg.proj_dim)
+                self.heads["proj_z"] = _seeded(
+                    seed, 1, lambda: ProjectionHead(LATENT_DIM, cfg.proj_dim)
+                )
             if kind == "hcr" and "proj_v" not in self.heads:
-                self.heads["proj_v"] = ProjectionHead(MOTION_DIM, cfg.proj_dim)
+                self.heads["proj_v"] = _seeded(
+                    seed, 2, lambda: ProjectionHead(MOTION_DIM, cfg.proj_dim)
+                )
         self.heads.to(device)
         for kind, r in self.terms:
             if kind in ("hcr", "v") and motion_prior is None:
@@ -282,7 +325,49 @@ class Adapter:
             zt = self._g(r.video(x))
             loss = (self.nets[r.name](self._em(za)) - self._em(zt)).abs().mean()
             z = za.flatten(0, 1)
+        # the guard reads batches of one frame per clip only (frames of a clip are alike)
+        if kind in ("cr", "z") and cfg.collapse_guard > 0 and self.guard_std is not None:
+            loss = loss + cfg.collapse_guard * spread_hinge(z, self.guard_std)
         return {"loss": loss, "z_std": z.detach().std(dim=0).mean()}
+
+
+def spread_hinge(z: torch.Tensor, floor: torch.Tensor) -> torch.Tensor:
+    """Collapse guard: mean over dimensions of ``max(0, floor_d - std_d(z))`` for a batch
+    ``z`` ``(B, D)`` and per-dimension floors ``(D,)`` (zero while G keeps its spread)."""
+    return F.relu(floor.to(z) - z.std(dim=0)).mean()
+
+
+@torch.no_grad()
+def latent_spread(
+    model: ImageToLatent, clips: torch.Tensor, n: int, seed: int, device: torch.device
+) -> torch.Tensor:
+    """Per-dimension spread ``(D,)`` of G over ``n`` unlabelled target frames, one per clip
+    where there are enough clips (the collapse guard's floor, measured on Gs)."""
+    gen = torch.Generator().manual_seed(seed)
+    which = torch.randint(len(clips), (n,), generator=gen)
+    t = torch.randint(clips.shape[1], (n,), generator=gen)
+    x = clips[which, t]
+    z = torch.cat([model(x[i : i + 128].to(device)).float().cpu() for i in range(0, n, 128)])
+    return z.std(dim=0)
+
+
+def _deterministic(device: torch.device) -> contextlib.AbstractContextManager:
+    """On CUDA: cuDNN restricted to deterministic algorithms, no autotuning; else a no-op."""
+    if device.type != "cuda":
+        return contextlib.nullcontext()
+    return torch.backends.cudnn.flags(enabled=True, benchmark=False, deterministic=True)
+
+
+@torch.no_grad()
+def _report(model: ImageToLatent, prior: PosePrior | None, sets: dict, device) -> dict:
+    """Report-only metrics: held-out MPJPE and the label-free spread of G over the crops."""
+    out = source_train.heldout_mpjpe(model, prior, sets, device)
+    for name, (x, _) in sets.items():
+        z = torch.cat(
+            [model(x[i : i + 256].to(device)).float().cpu() for i in range(0, len(x), 256)]
+        )
+        out[f"{name}_z_std"] = round(float(z.std(dim=0).mean()), 4)
+    return out
 
 
 def train(
@@ -296,27 +381,43 @@ def train(
     device: str = "auto",
     arch: dict | None = None,
     extra: dict | None = None,
+    provenance: dict | None = None,
+    report_sets: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None,
+    prior: PosePrior | None = None,
 ) -> dict:
     """Adapt ``model`` (initialised from Gs) on unlabelled target ``clips``; resumable.
+
+    ``report_sets`` (``{name: (uint8 crops (N, 3, S, S), poses (N, 17, 3))}``, decoded with
+    ``prior``) are evaluated every ``cfg.eval_every`` steps for the learning curves of the
+    report; nothing in the run reads them.
+
+    ``provenance`` (:mod:`sa3dhp.provenance`) is stored in every checkpoint and, when given, an
+    existing checkpoint with another record is refused before anything is loaded.
 
     Returns:
         the mean of each term over the last quarter of the run (at least one step of each;
         diagnostics, not selection).
     """
     run_dir = Path(run_dir)
+    ckpt = run_dir / "checkpoint.safetensors"
+    if ckpt.exists() and provenance is not None:
+        check_provenance(ckpt, provenance, STAGE)
     dev = core.resolve_device(device)
     model = model.to(dev).eval()
     backbone = set_trainable(model, cfg.trainable)
     if motion_prior is not None:
         motion_prior = motion_prior.to(dev).eval().requires_grad_(False)
     nets = {k: v.to(dev).eval().requires_grad_(False) for k, v in nets.items()}
-    adapter = Adapter(cfg, model, motion_prior, nets, clips, dev)
+    adapter = Adapter(cfg, model, motion_prior, nets, clips, dev, seed)
+    if cfg.collapse_guard > 0:
+        # Gs's own spread: measured before a resumed run's weights are loaded, so a resumed
+        # run has the same floor as the straight one
+        adapter.guard_std = latent_spread(model, clips, 512, seed, dev)
     opts = {
         f"loss{i}": torch.optim.Adam(adapter.params(i, backbone), lr=adapter.lr(i))
         for i in range(len(adapter.terms))
     }
     models = {"G": model, **{k: v for k, v in adapter.heads.items()}}
-    ckpt = run_dir / "checkpoint.safetensors"
     start = 0
     if ckpt.exists():
         start = core.load_checkpoint(ckpt, stage=STAGE, arch=arch, models=models, optimizers=opts)[
@@ -330,14 +431,18 @@ def train(
         i = step % len(adapter.terms)
         opt = opts[f"loss{i}"]
         gen = core.step_generator(seed * 7907 + 11, step)
-        out = adapter.loss(i, gen)
-        opt.zero_grad(set_to_none=True)
-        out["loss"].backward()
-        opt.step()
+        core.seed_step(seed * 7907 + 11, step, 1)  # any global-RNG draw is keyed by the step
+        with _deterministic(dev):
+            out = adapter.loss(i, gen)
+            opt.zero_grad(set_to_none=True)
+            out["loss"].backward()
+            opt.step()
         if step >= cfg.steps - max(len(names), cfg.steps // 4):
             tail[names[i]].append(out["loss"].item())
         if (step + 1) % cfg.log_every < len(names) or step + 1 == cfg.steps:
             logger.log(step + 1, **{names[i]: out["loss"].item(), "z_std": out["z_std"].item()})
+        if report_sets and cfg.eval_every > 0 and (step + 1) % cfg.eval_every == 0:
+            logger.log(step + 1, **_report(model, prior, report_sets, dev))
         if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps:
             core.save_checkpoint(
                 ckpt,
@@ -347,6 +452,7 @@ def train(
                 optimizers=opts,
                 step=step + 1,
                 extra={"variant": "adapted", "losses": list(cfg.losses), **(extra or {})},
+                provenance=provenance,
             )
         core.crash_hook(step + 1)
     logger.close()

@@ -8,7 +8,8 @@ A stage writes its own readable loop (``lr -> eval/checkpoint -> step -> log``, 
 
   - ``NAME.safetensors``: the weights of every model (keys ``model.<name>.<state-dict key>``)
     and string metadata: ``format``, ``stage``, ``arch`` (JSON), ``step``, ``models`` (JSON),
-    ``config`` (JSON), ``extra`` (JSON), ``token`` and ``state_file``;
+    ``config`` (JSON), ``extra`` (JSON), ``token``, ``state_file`` and, when given,
+    ``provenance`` (JSON, the record of :mod:`sa3dhp.provenance`: what made the weights);
   - ``NAME.state-<token>.pt``: optimizer and GradScaler state dicts, the RNG states (Python,
     NumPy, torch CPU, CUDA) as tensors and plain numbers, the step and the same token. It is
     written by :func:`torch.save` and read only by ``torch.load(..., weights_only=True)``, which
@@ -494,11 +495,13 @@ def save_checkpoint(
     config: dict | Any | None = None,
     extra: dict | None = None,
     scalers: dict[str, torch.amp.GradScaler] | None = None,
+    provenance: dict | None = None,
 ) -> Path:
     """Write a checkpoint atomically (weights ``path`` + its state file; module docstring).
 
-    Call on rank 0 only. ``arch`` and ``extra`` must be JSON-serialisable, ``config`` a dict or
-    a dataclass. Model names must not contain dots. The global RNG states are saved as well.
+    Call on rank 0 only. ``arch``, ``extra`` and ``provenance`` (the run's record, see
+    :mod:`sa3dhp.provenance`) must be JSON-serialisable, ``config`` a dict or a dataclass. Model
+    names must not contain dots. The global RNG states are saved as well.
 
     Returns:
         ``path``.
@@ -512,8 +515,11 @@ def save_checkpoint(
     try:
         arch_json = json.dumps(arch, sort_keys=True)
         extra_json = json.dumps(extra or {}, sort_keys=True)
+        prov_json = None if provenance is None else json.dumps(provenance, sort_keys=True)
     except TypeError as e:
-        raise TypeError(f"checkpoint arch/extra must be JSON-serialisable: {e}") from None
+        raise TypeError(
+            f"checkpoint arch/extra/provenance must be JSON-serialisable: {e}"
+        ) from None
     config_json = json.dumps(_to_container(config), sort_keys=True, default=str)
 
     tensors: dict[str, torch.Tensor] = {}
@@ -544,6 +550,8 @@ def save_checkpoint(
         "token": token,
         "state_file": state_name,
     }
+    if prov_json is not None:
+        metadata["provenance"] = prov_json
     path.parent.mkdir(parents=True, exist_ok=True)
     state_path = path.with_name(state_name)
     _atomic_write(state_path, lambda tmp: torch.save(state, tmp))
@@ -741,12 +749,14 @@ def load_weights(
 
 
 def checkpoint_info(path: str | Path, stage: str) -> dict[str, Any]:
-    """Metadata of a checkpoint (stage-checked, header only): step, arch, config, extra, models."""
+    """Metadata of a checkpoint (stage-checked, header only): step, arch, config, extra, models
+    and provenance (None when the checkpoint records none)."""
     path = Path(path)
     meta = _read_metadata(path, stage)
     try:
         info = {k: json.loads(meta[k]) for k in ("arch", "config", "extra", "models")}
-        return info | {"step": int(meta["step"])}
+        prov = json.loads(meta["provenance"]) if "provenance" in meta else None
+        return info | {"step": int(meta["step"]), "provenance": prov}
     except (KeyError, ValueError):
         raise CheckpointError(f"{path}: checkpoint metadata is corrupt") from None
 

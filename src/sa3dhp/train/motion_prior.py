@@ -19,6 +19,7 @@ import torch
 
 from sa3dhp.models.motion_prior import MotionPrior
 from sa3dhp.models.pose_prior import PosePrior
+from sa3dhp.provenance import check as check_provenance
 from sa3dhp.train import core
 from sa3dhp.train.pose_prior import augment_poses
 
@@ -95,8 +96,12 @@ def train(
     run_dir: str | Path,
     seed: int = 0,
     device: str = "auto",
+    provenance: dict | None = None,
 ) -> dict:
     """Train the motion prior on mocap clips; resumes from ``run_dir`` if possible.
+
+    ``provenance`` (:mod:`sa3dhp.provenance`) is stored in every checkpoint and, when given, an
+    existing checkpoint with another record is refused before anything is loaded.
 
     Returns:
         ``val_mpjpe``: held-out motion reconstruction error (mm).
@@ -114,6 +119,8 @@ def train(
     ckpt = run_dir / "checkpoint.safetensors"
     start = 0
     if ckpt.exists():
+        if provenance is not None:
+            check_provenance(ckpt, provenance, STAGE)
         start = core.load_checkpoint(
             ckpt,
             stage=STAGE,
@@ -168,6 +175,7 @@ def train(
                 step=step + 1,
                 config=None,
                 extra={"written_by_rank": ctx.rank, "world_size": ctx.world_size},
+                provenance=provenance,
             )
         core.crash_hook(step + 1)
     logger.close()

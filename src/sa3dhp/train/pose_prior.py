@@ -49,6 +49,7 @@ import torch
 from sa3dhp import kinematics as kin
 from sa3dhp import plausibility, relations
 from sa3dhp.models.pose_prior import LATENT_DIM, LatentCritic, PosePrior
+from sa3dhp.provenance import check as check_provenance
 from sa3dhp.train import core
 
 STAGE = "pose_prior"
@@ -192,8 +193,12 @@ def train(
     run_dir: str | Path,
     seed: int = 0,
     device: str = "auto",
+    provenance: dict | None = None,
 ) -> dict:
     """Train the pose prior on mocap poses ``(F, 17, 3)``; resumes from ``run_dir`` if possible.
+
+    ``provenance`` (:mod:`sa3dhp.provenance`) is stored in every checkpoint and, when given, an
+    existing checkpoint with another record is refused before anything is loaded.
 
     Returns:
         Final held-out reconstruction metrics (``val_mpjpe`` mm, ``val_pa_mpjpe`` mm).
@@ -212,6 +217,8 @@ def train(
     ckpt = run_dir / "checkpoint.safetensors"
     start = 0
     if ckpt.exists():
+        if provenance is not None:
+            check_provenance(ckpt, provenance, STAGE)
         start = core.load_checkpoint(
             ckpt,
             stage=STAGE,
@@ -287,6 +294,7 @@ def train(
                 step=step + 1,
                 config=None,
                 extra={"written_by_rank": ctx.rank, "world_size": ctx.world_size},
+                provenance=provenance,
             )
         core.crash_hook(step + 1)
     logger.close()

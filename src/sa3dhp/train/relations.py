@@ -8,8 +8,11 @@ augmented with random flips and turns about the vertical axis, which commute wit
 relation. The pairs are encoded once by the frozen priors; each network is then an MLP fit.
 
 Each relation is saved in its own file ``{run_dir}/{name}.safetensors`` (stage
-``relation_net``), so any set can be trained, re-trained or loaded independently; a relation
-whose file exists with the same architecture is skipped (``force`` re-trains it).
+``relation_net``), so any set can be trained, re-trained or loaded independently. With a
+provenance record per relation (:mod:`sa3dhp.provenance`, what ``sa3dhp train relations``
+passes), a relation whose file exists is skipped when the file's record matches and refused
+(:class:`~sa3dhp.provenance.ProvenanceError`) when it does not; without records, a file with the
+same architecture is skipped. ``force`` re-trains either way.
 Held-out pairs come from the mocap clips the priors held out.
 """
 
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +32,7 @@ from sa3dhp import relations as rel
 from sa3dhp.models.motion_prior import MOTION_DIM, MotionPrior
 from sa3dhp.models.pose_prior import LATENT_DIM, PosePrior
 from sa3dhp.models.relation_net import RelationNet
+from sa3dhp.provenance import check as check_provenance
 from sa3dhp.train import core
 from sa3dhp.train.pose_prior import augment_poses
 
@@ -251,8 +257,12 @@ def train(
     run_dir: str | Path,
     seed: int = 0,
     force: bool = False,
+    provenance: Mapping[str, dict] | None = None,
 ) -> dict[str, dict]:
     """Train (or reuse) the network of every relation in ``names``; returns their metrics.
+
+    ``provenance``: the record of each relation's network ``{name: record}``, stored in its
+    checkpoint; an existing file with another record (or none) is refused unless ``force``.
 
     Metrics per relation: ``space`` (z | v), ``held_out_relative_error``
     (``mean||T(u) - u_tau|| / mean||u - u_tau||``), ``decoded_mpjpe`` and
@@ -263,11 +273,17 @@ def train(
     metrics_path = run_dir / "metrics.json"
     all_metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
     out = {}
-    for i, name in enumerate(parse_relations(names)):
+    for name in parse_relations(names):
         relation = rel.get(name)
         path = checkpoint_path(run_dir, name)
         arch = arch_of(name, cfg.hidden)
-        if path.exists() and not force and name in all_metrics:
+        record = (provenance or {}).get(name)
+        if path.exists() and not force and record is not None:
+            check_provenance(path, record, STAGE)  # before any weights are read
+            core.load_weights(path, STAGE, arch)
+            out[name] = all_metrics.get(name) or core.checkpoint_info(path, STAGE)["extra"]
+            continue
+        if path.exists() and not force and record is None and name in all_metrics:
             try:
                 core.load_weights(path, STAGE, arch)
                 out[name] = all_metrics[name]
@@ -275,7 +291,7 @@ def train(
             except core.CheckpointError:
                 pass  # another architecture: train again
         t0 = time.perf_counter()
-        rseed = seed * 1000 + i
+        rseed = seed * 1000 + zlib.crc32(name.encode()) % 1000  # by name, not list position
         train_pairs = build_pairs(
             relation, data, pose_prior, motion_prior, "train", cfg.pose_pairs,
             cfg.windows_per_clip, rseed,
@@ -298,7 +314,9 @@ def train(
             "train_time_s": elapsed,
         }
         m = {k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()}
-        core.save_checkpoint(path, stage=STAGE, arch=arch, models={"T": net}, extra=m)
+        core.save_checkpoint(
+            path, stage=STAGE, arch=arch, models={"T": net}, extra=m, provenance=record
+        )
         out[name] = all_metrics[name] = m
         metrics_path.write_text(json.dumps(all_metrics, indent=1) + "\n")
     return out

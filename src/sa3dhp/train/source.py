@@ -20,6 +20,7 @@ import torch
 from sa3dhp import relations
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.pose_prior import PosePrior
+from sa3dhp.provenance import check as check_provenance
 from sa3dhp.train import core
 
 STAGE = "image_to_latent"
@@ -48,6 +49,7 @@ class SourceConfig:
     amp: bool = True  # bf16 autocast on CUDA and on CPUs with native bf16 (false: fp32)
     checkpoint_every: int = 200
     log_every: int = 20
+    eval_every: int = 0  # held-out MPJPE on the learning curve every N steps (0: never)
 
 
 def arch_of(cfg: SourceConfig) -> dict:
@@ -106,6 +108,35 @@ def predict_poses(model: ImageToLatent, prior: PosePrior | None, x: torch.Tensor
     return out if model.head == "pose" else prior.decode(out)  # type: ignore[union-attr]
 
 
+@torch.no_grad()
+def heldout_mpjpe(
+    model: ImageToLatent,
+    prior: PosePrior | None,
+    sets: dict[str, tuple[torch.Tensor, torch.Tensor]],
+    device: torch.device,
+    batch: int = 256,
+) -> dict[str, float]:
+    """``{"<name>_mpjpe": mm}`` of G on each held-out set ``(uint8 crops (N, 3, S, S), poses
+    (N, 17, 3))``, in eval mode (restores the mode it found). For learning curves only: never
+    used to choose a checkpoint or a step count."""
+    was_training = model.training
+    model.eval()
+    out = {}
+    for name, (x, y) in sets.items():
+        err = [
+            (
+                predict_poses(model, prior, x[i : i + batch].to(device)).float().cpu()
+                - y[i : i + batch]
+            )
+            .norm(dim=-1)
+            .mean(dim=-1)
+            for i in range(0, len(x), batch)
+        ]
+        out[f"{name}_mpjpe"] = round(float(torch.cat(err).mean()), 2)
+    model.train(was_training)
+    return out
+
+
 def pose_loss(pred: torch.Tensor, target: torch.Tensor, kind: str) -> torch.Tensor:
     """``l2``: mean joint distance; ``l1``: mean absolute coordinate error (metres)."""
     if kind == "l1":
@@ -122,8 +153,16 @@ def train(
     seed: int = 0,
     device: str = "auto",
     extra: dict | None = None,
+    provenance: dict | None = None,
+    eval_sets: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> dict:
     """Train G on labelled crops ``(N, S, S, 3)`` uint8 and poses ``(N, 17, 3)`` mm.
+
+    ``eval_sets`` (``{name: (crops, poses)}``) are evaluated every ``cfg.eval_every`` steps and
+    logged as ``<name>_mpjpe`` (learning curves; the result is always the last step).
+
+    ``provenance`` (:mod:`sa3dhp.provenance`) is stored in every checkpoint and, when given, an
+    existing checkpoint with another record is refused before anything is loaded.
 
     Returns:
         ``{"train_loss_mm": ...}`` of the last logged step.
@@ -143,6 +182,8 @@ def train(
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     ckpt = run_dir / "checkpoint.safetensors"
     start = 0
+    if ckpt.exists() and provenance is not None:
+        check_provenance(ckpt, provenance, STAGE)
     if cfg.init and not ckpt.exists():
         model.load_state_dict(core.load_weights(cfg.init, STAGE, arch_of(cfg))["G"])
     if ckpt.exists():
@@ -153,6 +194,10 @@ def train(
     sampler = core.EpochSampler(len(x_all), cfg.batch_size, seed, ctx.rank, ctx.world_size)
     logger = core.RunLogger(run_dir, enabled=ctx.is_main, total_steps=cfg.steps, desc=cfg.split)
     logger.start(start)
+    held = {
+        k: (torch.as_tensor(x).permute(0, 3, 1, 2), torch.as_tensor(y, dtype=torch.float32))
+        for k, (x, y) in (eval_sets or {}).items()
+    }
     last = {}
     model.train()
     for step in range(start, cfg.steps):
@@ -179,6 +224,8 @@ def train(
             mpjpe = (pred.detach() - y).norm(dim=-1).mean().item()
             last = {"train_mpjpe_mm": mpjpe}
             logger.log(step + 1, loss=loss.item(), mpjpe_mm=mpjpe, lr=lr)
+        if held and ctx.is_main and cfg.eval_every > 0 and (step + 1) % cfg.eval_every == 0:
+            logger.log(step + 1, **heldout_mpjpe(model, prior, held, ctx.device))
         if ctx.is_main and ((step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps):
             core.save_checkpoint(
                 ckpt,
@@ -189,6 +236,7 @@ def train(
                 step=step + 1,
                 config=None,
                 extra={"split": cfg.split, **(extra or {})},
+                provenance=provenance,
             )
         core.crash_hook(step + 1)
     logger.close()
