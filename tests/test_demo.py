@@ -25,6 +25,10 @@ TINY_STAGES = [
     "adapt.frames=2",
     "adapt.clips=1",
     "adapt.adabn_frames=16",
+    # the bench profile's extras: learning curves and the stress target with its own oracle
+    "source.eval_every=2",
+    "adapt.eval_every=2",
+    "demo.stress_target=wild_high_cameras",
 ]
 
 
@@ -65,6 +69,23 @@ def test_demo_writes_every_row_and_the_report(demo_run):
     prior_eval = results["prior_eval"]
     assert 0 <= prior_eval["random_decodes"]["plausible"] <= 1
     assert 0 <= prior_eval["random_decodes_typical"] <= 1 / 0.9
+    # the stress target: constants, Gs, the adapted model and its own oracle, on its own splits
+    stress = results["stress"]
+    assert stress["target_style"] == "wild_high_cameras"
+    assert set(stress["target_test"]) == {
+        "constant_source_mean",
+        "constant_target_mean",
+        "source_only",
+        "adapted",
+        "oracle",
+    }
+    assert stress["target_test"]["oracle"] != rows["oracle"]
+    assert "Stress target (wild_high_cameras)" in md and "Stress target" in html
+    # learning curves: held-out MPJPE of Gs and of adaptation (report only)
+    source_curve = core.read_history(out / "source")
+    assert any("source_val_mpjpe" in h and "target_val_mpjpe" in h for h in source_curve)
+    adapt_curve = core.read_history(out / "adapted")
+    assert any(h.get("target_val_mpjpe", 0) > 0 and "target_val_z_std" in h for h in adapt_curve)
     # only the rows the report shows draw a prediction figure
     assert (out / "adapted" / "predictions_target_test.png").exists()
     assert not (out / "oracle" / "predictions_target_test.png").exists()

@@ -207,14 +207,12 @@ def write_report(cfg: Config, summary: dict) -> Path:
     val_table = report.metrics_markdown(summary["target_val"], labels)
     src_table = report.metrics_markdown(summary["source_val"], labels)
     stress = summary.get("stress")
-    stress_text = ""
+    stress_title, stress_table = "", ""
     if stress:
         stress_labels = {**labels, "oracle": "Oracle on the stress target (its own labels)"}
-        stress_text = (
-            f"## Stress target ({stress['target_style']}), target_test\n\n"
-            + report.metrics_markdown(stress["target_test"], stress_labels)
-            + "\n"
-        )
+        stress_title = f"Stress target ({stress['target_style']}), target_test"
+        stress_table = report.metrics_markdown(stress["target_test"], stress_labels)
+    stress_text = f"## {stress_title}\n\n{stress_table}\n" if stress else ""
     gap = summary.get("gap_closed")
     timing = "\n".join(f"{k}: {v} s" for k, v in summary["timings_s"].items())
     diag = json.dumps(summary.get("diagnostics", {}), indent=1)
@@ -226,7 +224,7 @@ def write_report(cfg: Config, summary: dict) -> Path:
         f"## source_val\n\n{src_table}\n"
         f"{stress_text}"
         f"Adaptation losses: {', '.join(summary['adaptation_losses'])}\n\n"
-        f"## Label-free diagnostics on target_test crops\n\n```\n{diag}\n```\n\n"
+        f"## Label-free diagnostics on target_val crops\n\n```\n{diag}\n```\n\n"
         f"## Timings\n\n```\n{timing}\n```\n"
     )
     (out / "results.md").write_text(text)
@@ -249,8 +247,6 @@ def write_report(cfg: Config, summary: dict) -> Path:
         ("Label-free diagnostics", diag),
         ("Timings (s)", timing),
     ]
-    if stress_text:
-        sections.insert(
-            3, (f"Stress target ({stress['target_style']})", stress_text.split("\n\n", 1)[1])
-        )
+    if stress:
+        sections.insert(3, (stress_title, stress_table))
     return report.html_report("sa3dhp demo", sections, figures, out / "report.html")
