@@ -1,5 +1,5 @@
 """Training-step time of G (resnet18 at 64 px, batch 48, channels-last) in fp32 and in CPU bf16
-autocast, as `sa3dhp train source` and `sa3dhp adapt` run it (``core.autocast``).
+autocast, as `sa3dhp train source` and `sa3dhp adapt` run it (``autocast``).
 
     .venv/bin/python benchmarks/cpu_bf16.py
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from sa3dhp.train import core
+from sa3dhp.device import autocast, cpu_has_native_bf16
 from sa3dhp.train.source import SourceConfig, build_model
 
 
@@ -30,7 +30,7 @@ def main() -> None:
 
     def step(amp: bool) -> float:
         t0 = time.perf_counter()
-        with core.autocast(cpu, amp):
+        with autocast(cpu, amp):
             out = model(x)
         loss = out.float().square().mean()
         opt.zero_grad(set_to_none=True)
@@ -47,7 +47,7 @@ def main() -> None:
     fp32, bf16 = (statistics.median(times[a]) * 1000 for a in (False, True))
     out = {
         "what": "G training step, resnet18 at 64 px, batch 48, median ms",
-        "native_bf16": core.cpu_has_native_bf16(),
+        "native_bf16": cpu_has_native_bf16(),
         "threads": torch.get_num_threads(),
         "fp32_ms": round(fp32, 1),
         "bf16_ms": round(bf16, 1),

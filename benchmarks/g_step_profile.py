@@ -20,8 +20,9 @@ from pathlib import Path
 
 import torch
 
+from sa3dhp.device import autocast, cpu_has_native_bf16
 from sa3dhp.models.pose_prior import PosePrior
-from sa3dhp.train import core
+from sa3dhp.train.sampling import EpochSampler, step_generator
 from sa3dhp.train.source import SourceConfig, augment_images, build_model, pose_loss
 
 
@@ -38,15 +39,15 @@ def profile(batch: int, layout: str, n_frames: int = 16_000, size: int = 64) -> 
     y_all = torch.randn(n_frames, 17, 3) * 300
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     dev = torch.device("cpu")
-    sampler = core.EpochSampler(n_frames, batch, 0)
+    sampler = EpochSampler(n_frames, batch, 0)
     phases: dict[str, list[float]] = {"data": [], "forward": [], "backward_step": []}
     for step in range(15):
         t0 = time.perf_counter()
         idx = sampler.batch_indices(step)
-        x = augment_images(x_all[idx], core.step_generator(0, step))
+        x = augment_images(x_all[idx], step_generator(0, step))
         y = y_all[idx]
         t1 = time.perf_counter()
-        with core.autocast(dev, cfg.amp):
+        with autocast(dev, cfg.amp):
             out = model(x)
         loss = pose_loss(prior.decode(out.float()), y, "l2")
         t2 = time.perf_counter()
@@ -74,7 +75,7 @@ def main() -> None:
     rows = [profile(b, layout) for b in batches for layout in ("channels_last", "nchw")]
     out = {
         "what": "G training step (resnet18 at 64 px, latent head + frozen Dp), median ms per phase",
-        "native_bf16": core.cpu_has_native_bf16(),
+        "native_bf16": cpu_has_native_bf16(),
         "threads": torch.get_num_threads(),
         "rows": rows,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -9,10 +9,12 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from sa3dhp import checkpoint
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.motion_prior import MotionPrior
 from sa3dhp.models.relation_net import RelationNet
-from sa3dhp.train import adapt, core
+from sa3dhp.train import adapt
+from sa3dhp.train import logging as run_logging
 
 
 def test_parse_losses_checks_the_space_of_each_relation():
@@ -73,9 +75,9 @@ def test_only_layer2_changes_during_adaptation(tmp_path):
     # BatchNorm statistics stay those of the source, everywhere (layer2 included)
     assert not any("running" in k for k in changed)
     assert set(out) == {"L_CR", "L_z(flip)", "L_v(slow-backward)", "L_HCR"}
-    history = core.read_history(tmp_path / "run")
+    history = run_logging.read_history(tmp_path / "run")
     assert [h["step"] for h in history] == [1, 2, 3, 4]
-    info = core.checkpoint_info(tmp_path / "run" / "checkpoint.safetensors", adapt.STAGE)
+    info = checkpoint.checkpoint_info(tmp_path / "run" / "checkpoint.safetensors", adapt.STAGE)
     assert info["step"] == 4 and info["extra"]["variant"] == "adapted"
 
 
@@ -106,11 +108,13 @@ def test_adaptation_is_deterministic_for_a_seed(tmp_path):
     c, _, _ = _tiny(tmp_path, ALL_TERMS, run="c", seed=1, perturb=1)
     sa, sb, sc = a.state_dict(), b.state_dict(), c.state_dict()
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
-    assert out_a == out_b and core.read_history(tmp_path / "a") == core.read_history(tmp_path / "b")
+    assert out_a == out_b and run_logging.read_history(tmp_path / "a") == run_logging.read_history(
+        tmp_path / "b"
+    )
     heads = [load_file(str(tmp_path / r / "checkpoint.safetensors")) for r in ("a", "b")]
     assert all(torch.equal(heads[0][k], heads[1][k]) for k in heads[0])  # G and both heads
     assert not all(torch.equal(sa[k], sc[k]) for k in sa)
-    assert core.read_history(tmp_path / "a") != core.read_history(tmp_path / "c")
+    assert run_logging.read_history(tmp_path / "a") != run_logging.read_history(tmp_path / "c")
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -137,13 +141,15 @@ def test_killed_adaptation_resumes_to_the_straight_run(tmp_path):
     killed = subprocess.run(cmd, env=_env(SA3DHP_CRASH_AT_STEP="3"), cwd=root, timeout=300)
     assert killed.returncode == 17  # died after step 3; the last checkpoint is step 2
     ckpt = tmp_path / "killed" / "checkpoint.safetensors"
-    assert core.checkpoint_info(ckpt, adapt.STAGE)["step"] == 2
+    assert checkpoint.checkpoint_info(ckpt, adapt.STAGE)["step"] == 2
     resumed = subprocess.run(cmd, env=_env(), cwd=root, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     a = load_file(str(tmp_path / "straight" / "checkpoint.safetensors"))
     b = load_file(str(ckpt))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
-    assert core.read_history(tmp_path / "straight") == core.read_history(tmp_path / "killed")
+    assert run_logging.read_history(tmp_path / "straight") == run_logging.read_history(
+        tmp_path / "killed"
+    )
 
 
 def test_named_loss_sets_stand_for_their_terms():

@@ -4,9 +4,10 @@ import json
 
 import pytest
 
+from sa3dhp import checkpoint
 from sa3dhp.config import load_config
 from sa3dhp.data.synth import build_world, load_split
-from sa3dhp.train import core
+from sa3dhp.train import logging as run_logging
 from tests.test_source import TINY_SOURCE
 from tests.test_stages import TINY_PRIORS, _run
 from tests.test_synth import TINY
@@ -82,9 +83,9 @@ def test_demo_writes_every_row_and_the_report(demo_run):
     assert stress["target_test"]["oracle"] != rows["oracle"]
     assert "Stress target (wild_high_cameras)" in md and "Stress target" in html
     # learning curves: held-out MPJPE of Gs and of adaptation (report only)
-    source_curve = core.read_history(out / "source")
+    source_curve = run_logging.read_history(out / "source")
     assert any("source_val_mpjpe" in h and "target_val_mpjpe" in h for h in source_curve)
-    adapt_curve = core.read_history(out / "adapted")
+    adapt_curve = run_logging.read_history(out / "adapted")
     assert any(h.get("target_val_mpjpe", 0) > 0 and "target_val_z_std" in h for h in adapt_curve)
     # only the rows the report shows draw a prediction figure
     assert (out / "adapted" / "predictions_target_test.png").exists()
@@ -121,7 +122,7 @@ def test_relations_score_and_ablate_run_from_the_cli(demo_run):
     assert "Constant: mean source pose" in table
     # each seed adapts from its own Gs
     seed1_run = tmp / "out" / "ablate" / "rows" / "plus_L_CR" / "seed1" / "checkpoint.safetensors"
-    init = core.checkpoint_info(seed1_run, "image_to_latent")["extra"]["init"]
+    init = checkpoint.checkpoint_info(seed1_run, "image_to_latent")["extra"]["init"]
     assert "baselines/seed1/source" in init
     # rows without adaptation get one run per seed too: seed 1's are trained under ablate/
     for label in ("Oracle", "Ours, source only (Gs)", "AdaBN"):

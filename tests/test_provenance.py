@@ -10,10 +10,9 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from sa3dhp import pipeline, provenance
+from sa3dhp import checkpoint, pipeline, provenance
 from sa3dhp.config import load_config
 from sa3dhp.data.synth import split_hash
-from sa3dhp.train import core
 from tests.test_demo import TINY_STAGES
 from tests.test_stages import TINY_PRIORS, _run
 from tests.test_synth import TINY
@@ -51,7 +50,7 @@ def _save_linear(path, weight: float = 0.0, extra: dict | None = None):
     net = torch.nn.Linear(3, 2)
     with torch.no_grad():
         net.weight[0, 0] += weight
-    return core.save_checkpoint(path, stage="toy", arch={}, models={"net": net}, extra=extra)
+    return checkpoint.save_checkpoint(path, stage="toy", arch={}, models={"net": net}, extra=extra)
 
 
 def test_weights_digest_ignores_metadata_but_not_weights(tmp_path):
@@ -62,7 +61,7 @@ def test_weights_digest_ignores_metadata_but_not_weights(tmp_path):
     assert provenance.weights_digest(a) == provenance.weights_digest(b)
     assert len(provenance.weights_digest(a)) == 16
     assert provenance.weights_digest(c) != provenance.weights_digest(a)
-    with pytest.raises(core.CheckpointError, match="no such checkpoint"):
+    with pytest.raises(checkpoint.CheckpointError, match="no such checkpoint"):
         provenance.weights_digest(tmp_path / "missing.safetensors")
 
 
@@ -73,7 +72,7 @@ def test_a_checkpoint_without_a_record_is_refused(tmp_path):
         provenance.check(path, expected, "toy")
     msg = _one_line(e)
     assert msg.startswith(f"{path}: records no provenance") and "--force" in msg
-    assert isinstance(e.value, core.CheckpointError)
+    assert isinstance(e.value, checkpoint.CheckpointError)
 
 
 def test_changed_config_is_refused_and_config_yaml_is_kept(tmp_path, cache):
@@ -82,7 +81,7 @@ def test_changed_config_is_refused_and_config_yaml_is_kept(tmp_path, cache):
     run = pipeline.stage_dir(cfg, pipeline.POSE_PRIOR_DIR)
     ckpt = run / "checkpoint.safetensors"
     before, yaml = ckpt.read_bytes(), (run / "config.yaml").read_text()
-    record = core.checkpoint_info(ckpt, "pose_prior")["provenance"]
+    record = checkpoint.checkpoint_info(ckpt, "pose_prior")["provenance"]
     assert record["config"]["lr"] == 0.003 and "checkpoint_every" not in record["config"]
     assert record["data"] == {"mocap": split_hash(cfg.data, "mocap")} and record["seed"] == 0
     with pytest.raises(provenance.ProvenanceError) as e:
@@ -126,7 +125,7 @@ def test_changed_parent_is_refused_and_force_starts_afresh(tmp_path, cache):
     assert f"(parents pose_prior: {old} -> {new})" in msg and "seed" not in msg
     pipeline.train_motion_prior(cfg, force=True)
     ckpt = pipeline.stage_dir(cfg, "motion_prior") / "checkpoint.safetensors"
-    info = core.checkpoint_info(ckpt, "motion_prior")
+    info = checkpoint.checkpoint_info(ckpt, "motion_prior")
     assert info["provenance"]["parents"] == {"pose_prior": new}
     assert info["step"] == cfg.motion_prior.steps
 
@@ -147,15 +146,15 @@ def test_killed_run_resumes_to_the_straight_run(tmp_path, cache):
     args_b = ["train", "motion-prior", *_overrides(tmp_path / "b", cache)]
     assert _run(args_b, {"SA3DHP_CRASH_AT_STEP": "4"}).returncode == 17
     ckpt_b = pipeline.stage_dir(killed, "motion_prior") / "checkpoint.safetensors"
-    assert core.checkpoint_info(ckpt_b, "motion_prior")["step"] == 3
+    assert checkpoint.checkpoint_info(ckpt_b, "motion_prior")["step"] == 3
     res = _run(args_b)
     assert res.returncode == 0, res.stderr[-2000:]
     ckpt_a = pipeline.stage_dir(straight, "motion_prior") / "checkpoint.safetensors"
     a, b = load_file(str(ckpt_a)), load_file(str(ckpt_b))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert provenance.weights_digest(ckpt_a) == provenance.weights_digest(ckpt_b)
-    info_a = core.checkpoint_info(ckpt_a, "motion_prior")["provenance"]
-    assert info_a == core.checkpoint_info(ckpt_b, "motion_prior")["provenance"]
+    info_a = checkpoint.checkpoint_info(ckpt_a, "motion_prior")["provenance"]
+    assert info_a == checkpoint.checkpoint_info(ckpt_b, "motion_prior")["provenance"]
 
 
 def test_cli_refuses_in_one_line_and_force_starts_afresh(tmp_path, cache):
@@ -170,7 +169,7 @@ def test_cli_refuses_in_one_line_and_force_starts_afresh(tmp_path, cache):
     res = _run([*args, "pose_prior.lr=0.5", "--force"])
     assert res.returncode == 0, res.stderr[-2000:]
     ckpt = tmp_path / "out" / "pose_prior" / "checkpoint.safetensors"
-    info = core.checkpoint_info(ckpt, "pose_prior")
+    info = checkpoint.checkpoint_info(ckpt, "pose_prior")
     assert info["provenance"]["config"]["lr"] == 0.5 and info["step"] == 12
     saved = (tmp_path / "out" / "pose_prior" / "config.yaml").read_text()
     assert "lr: 0.5" in saved
@@ -189,12 +188,12 @@ def test_relation_networks_and_adaptation_are_keyed(tmp_path, cache):
     with pytest.raises(provenance.ProvenanceError) as e:
         pipeline.train_relations(_cfg(tmp_path, cache, "relations.steps=11"), ["flip"])
     assert f"{flip}: made with another setting (config steps: 10 -> 11)" in _one_line(e)
-    record = core.checkpoint_info(flip, "relation_net")["provenance"]
+    record = checkpoint.checkpoint_info(flip, "relation_net")["provenance"]
     assert set(record["parents"]) == {"pose_prior"}  # a spatial relation needs no motion prior
 
     done = pipeline.adapt(cfg, losses=["cr", "z:flip"])
     ckpt = pipeline.stage_dir(cfg, "adapted") / "checkpoint.safetensors"
-    parents = core.checkpoint_info(ckpt, "image_to_latent")["provenance"]["parents"]
+    parents = checkpoint.checkpoint_info(ckpt, "image_to_latent")["provenance"]["parents"]
     assert set(parents) == {"init", "pose_prior", "relations/flip"}
     assert parents["relations/flip"] == digest
     assert pipeline.adapt(cfg, losses=["cr", "z:flip"]) == done  # finished: reused, not re-run
@@ -204,11 +203,11 @@ def test_relation_networks_and_adaptation_are_keyed(tmp_path, cache):
     assert 'config losses: ["cr", "z:flip"] -> ["cr"]' in msg
     assert f"parents relations/flip: {digest} -> <none>" in msg
     pipeline.adapt(cfg, losses=["cr"], force=True)
-    record = core.checkpoint_info(ckpt, "image_to_latent")["provenance"]
+    record = checkpoint.checkpoint_info(ckpt, "image_to_latent")["provenance"]
     assert record["config"]["losses"] == ["cr"] and "relations/flip" not in record["parents"]
     # AdaBN recomputes every time and records what made it
     pipeline.adabn(cfg)
-    record = core.checkpoint_info(
+    record = checkpoint.checkpoint_info(
         pipeline.stage_dir(cfg, "adabn") / "checkpoint.safetensors", "image_to_latent"
     )["provenance"]
     assert record["config"] == {"adabn_frames": cfg.adapt.adabn_frames}

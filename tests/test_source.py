@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from sa3dhp import metrics, pipeline
+from sa3dhp import checkpoint, metrics, pipeline
 from sa3dhp.config import load_config
-from sa3dhp.train import core
 from tests.test_stages import TINY_PRIORS
 from tests.test_synth import TINY
 
@@ -49,7 +48,7 @@ def test_each_variant_trains_its_own_model_on_its_own_split(trained):
     infos = {}
     for variant, directory in pipeline.IMAGE_MODEL_DIRS.items():
         ckpt = pipeline.stage_dir(cfg, directory) / "checkpoint.safetensors"
-        infos[variant] = core.checkpoint_info(ckpt, "image_to_latent")
+        infos[variant] = checkpoint.checkpoint_info(ckpt, "image_to_latent")
     assert (
         infos["source"]["arch"]["head"] == "latent"
         and infos["source"]["extra"]["split"] == "source_train"

@@ -12,9 +12,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from sa3dhp import pipeline
+from sa3dhp import checkpoint, pipeline
 from sa3dhp.config import load_config
-from sa3dhp.train import core
 from tests.test_synth import TINY
 
 TINY_PRIORS = [
@@ -58,7 +57,7 @@ def test_kill_and_resume_matches_an_uninterrupted_run(tmp_path):
     )
     assert killed.returncode == 17  # died after step 8; the last checkpoint is step 5
     ckpt = tmp_path / "killed" / "pose_prior" / "checkpoint.safetensors"
-    assert core.checkpoint_info(ckpt, "pose_prior")["step"] == 5
+    assert checkpoint.checkpoint_info(ckpt, "pose_prior")["step"] == 5
     resumed = _run(["train", "pose-prior", *_overrides(tmp_path, "killed")])
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     a = load_file(str(tmp_path / "straight" / "pose_prior" / "checkpoint.safetensors"))
@@ -88,7 +87,7 @@ def test_torchrun_two_processes_gloo(tmp_path):
     )
     assert res.returncode == 0, res.stderr[-3000:]
     run = tmp_path / "ddp" / "pose_prior"
-    info = core.checkpoint_info(run / "checkpoint.safetensors", "pose_prior")
+    info = checkpoint.checkpoint_info(run / "checkpoint.safetensors", "pose_prior")
     assert info["extra"] == {"written_by_rank": 0, "world_size": 2}
     assert not list(run.glob(".*tmp*"))  # no stray writes from other ranks
     history = [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()]

@@ -7,18 +7,25 @@ valid ones in the message. The resolved config is saved with every run (``config
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from omegaconf import OmegaConf
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
+
+from sa3dhp.checkpoint import atomic_write, one_line
 from sa3dhp.data.synth import WorldConfig
-from sa3dhp.train import core
 from sa3dhp.train.adapt import AdaptConfig
 from sa3dhp.train.motion_prior import MotionPriorConfig
 from sa3dhp.train.pose_prior import PosePriorConfig
 from sa3dhp.train.relations import RelationsConfig
 from sa3dhp.train.source import SourceConfig
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -76,9 +83,62 @@ def load_config(
         ValueError: one line naming an unknown key (with the valid ones) or a bad value.
     """
     path = resolve_config_path(config) if config else None
-    return core.load_config(schema, path, overrides)
+    return merge_config(schema, path, overrides)
+
+
+def _valid_keys(base: Any, full_key: str) -> tuple[str, list[str]]:
+    parent_key = full_key.rpartition(".")[0]
+    node = OmegaConf.select(base, parent_key) if parent_key else base
+    keys = sorted(str(k) for k in node.keys()) if OmegaConf.is_dict(node) else []
+    return parent_key, keys
+
+
+def merge_config(
+    dataclass_type: type[T], yaml_path: str | Path | None = None, overrides: Sequence[str] = ()
+) -> T:
+    """A ``dataclass_type`` instance: its defaults <- the YAML file <- ``key.sub=value`` overrides.
+
+    Raises:
+        ValueError: (one line) unknown key (naming it and the valid keys), bad value, malformed
+            override, unreadable YAML file.
+    """
+    base = OmegaConf.structured(dataclass_type)
+    layers = [base]
+    if yaml_path is not None:
+        yaml_path = Path(yaml_path)
+        if not yaml_path.is_file():
+            raise ValueError(f"{yaml_path}: config file not found")
+        try:
+            loaded = OmegaConf.load(yaml_path)
+        except Exception as e:
+            raise ValueError(f"{yaml_path}: unreadable YAML ({one_line(e)})") from None
+        if not OmegaConf.is_dict(loaded):
+            raise ValueError(f"{yaml_path}: a config file must hold a mapping of keys to values")
+        layers.append(loaded)
+    bad = [o for o in overrides if "=" not in o or o.startswith("=")]
+    if bad:
+        raise ValueError(f"overrides must look like key=value or key.sub=value, got {bad}")
+    layers.append(OmegaConf.from_dotlist(list(overrides)))
+    try:
+        merged = OmegaConf.merge(*layers)
+        return OmegaConf.to_object(merged)  # type: ignore[return-value]
+    except ConfigKeyError as e:
+        key = str(e.full_key or e.key)
+        parent, valid = _valid_keys(base, key)
+        where = f" in '{parent}'" if parent else ""
+        raise ValueError(f"unknown config key '{key}'{where}; valid keys: {valid}") from None
+    except OmegaConfBaseException as e:
+        key = getattr(e, "full_key", None) or getattr(e, "key", None)
+        what = f" for '{key}'" if key else ""
+        msg = next((ln for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
+        raise ValueError(f"invalid config value{what}: {msg}") from None
 
 
 def save_config(cfg: Any, run_dir: str | Path) -> Path:
-    """Write the resolved config as ``run_dir/config.yaml``."""
-    return core.save_resolved_config(run_dir, cfg)
+    """Write ``run_dir/config.yaml`` (atomically) from a config dataclass instance or a dict."""
+    node = OmegaConf.structured(cfg) if dataclasses.is_dataclass(cfg) else OmegaConf.create(cfg)
+    text = OmegaConf.to_yaml(node, resolve=True)
+    path = Path(run_dir) / "config.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda tmp: tmp.write_text(text))
+    return path

@@ -18,10 +18,11 @@ from matplotlib.figure import Figure
 from sa3dhp import metrics
 from sa3dhp import skeleton as sk
 from sa3dhp.camera import project_to_crop
+from sa3dhp.checkpoint import CheckpointError, checkpoint_info, load_weights
 from sa3dhp.data.store import Split
+from sa3dhp.device import resolve_device
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.pose_prior import PosePrior
-from sa3dhp.train import core
 from sa3dhp.train import pose_prior as pp_train
 from sa3dhp.train import source as source_train
 from sa3dhp.viz import plot_pose_2d, plot_pose_3d
@@ -31,7 +32,7 @@ def load_image_model(
     checkpoint: str | Path, device: str | torch.device = "cpu"
 ) -> tuple[ImageToLatent, PosePrior | None, dict]:
     """G from a checkpoint of :mod:`sa3dhp.train.source` (or adaptation), its Dp, and its info."""
-    info = core.checkpoint_info(checkpoint, source_train.STAGE)
+    info = checkpoint_info(checkpoint, source_train.STAGE)
     arch = info["arch"]
     model = ImageToLatent(
         arch["backbone"],
@@ -40,17 +41,15 @@ def load_image_model(
         fc_hidden=arch["fc_hidden"],
         head=arch["head"],
     )
-    model.load_state_dict(core.load_weights(checkpoint, source_train.STAGE)["G"])
+    model.load_state_dict(load_weights(checkpoint, source_train.STAGE)["G"])
     prior = None
     if arch["head"] == "latent":
         prior_path = info["extra"].get("pose_prior")
         if not prior_path:
-            raise core.CheckpointError(
-                f"{checkpoint}: does not name the pose prior it decodes with"
-            )
-        prior_arch = core.checkpoint_info(prior_path, pp_train.STAGE)["arch"]
+            raise CheckpointError(f"{checkpoint}: does not name the pose prior it decodes with")
+        prior_arch = checkpoint_info(prior_path, pp_train.STAGE)["arch"]
         prior = PosePrior(**prior_arch)
-        prior.load_state_dict(core.load_weights(prior_path, pp_train.STAGE, prior_arch)["prior"])
+        prior.load_state_dict(load_weights(prior_path, pp_train.STAGE, prior_arch)["prior"])
         prior = prior.to(device).eval().requires_grad_(False)
     return model.to(device).eval(), prior, info
 
@@ -161,7 +160,7 @@ def evaluate_split(
         raise ValueError(f"split '{split.meta.get('split')}' has no labels to evaluate against")
     name = split.meta["split"]
     out_dir = Path(out_dir) if out_dir else Path(checkpoint).parent
-    model, prior, info = load_image_model(checkpoint, core.resolve_device(device))
+    model, prior, info = load_image_model(checkpoint, resolve_device(device))
     pred = predict(model, prior, split.images)
     np.savez(
         out_dir / f"predictions_{name}.npz",

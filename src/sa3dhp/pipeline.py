@@ -22,9 +22,10 @@ import numpy as np
 import torch
 
 from sa3dhp import provenance as prov
+from sa3dhp.checkpoint import CheckpointError, load_weights, save_checkpoint
 from sa3dhp.config import Config, save_config
 from sa3dhp.data.synth import load_split
-from sa3dhp.train import core
+from sa3dhp.train.distributed import is_main_process
 
 POSE_PRIOR_DIR, MOTION_PRIOR_DIR = "pose_prior", "motion_prior"  # = the stages' STAGE names
 RELATIONS_DIR = "relations"
@@ -98,7 +99,7 @@ def train_pose_prior(cfg: Config, force: bool = False) -> dict:
     )
     out.pop("latents", None)
     out["train_time_s"] = round(time.perf_counter() - t0, 1)
-    if core.is_main_process():
+    if is_main_process():
         _write_metrics(run_dir, out)
     return out
 
@@ -109,7 +110,7 @@ def _load_frozen(
     """A stage's model in eval mode, frozen, from ``path`` (default: this config's run)."""
     if path is None:
         path = stage_dir(cfg, stage_module.STAGE) / "checkpoint.safetensors"
-    weights = core.load_weights(path, stage_module.STAGE, stage_module.arch_of(stage_cfg))
+    weights = load_weights(path, stage_module.STAGE, stage_module.arch_of(stage_cfg))
     model = stage_module.build_model(stage_cfg)
     model.load_state_dict(weights[name])
     return model.to(device).eval().requires_grad_(False)
@@ -149,7 +150,7 @@ def train_motion_prior(cfg: Config, force: bool = False) -> dict:
         cfg.motion_prior, prior, mocap.poses, mocap.clip, run_dir, cfg.seed, cfg.device, record
     )
     out["train_time_s"] = round(time.perf_counter() - t0, 1)
-    if core.is_main_process():
+    if is_main_process():
         _write_metrics(run_dir, out)
     return out
 
@@ -249,7 +250,7 @@ def train_image_model(
         eval_sets=_heldout(cfg, ("source_val", "target_val")) if scfg.eval_every > 0 else None,
     )
     out["train_time_s"] = round(time.perf_counter() - t0, 1)
-    if core.is_main_process():
+    if is_main_process():
         _write_metrics(run_dir, out)
     return out
 
@@ -463,7 +464,7 @@ def _source_model(cfg: Config, checkpoint: str | Path | None = None):
 
     path = _source_path(cfg, checkpoint)
     model = source.build_model(cfg.source, weights="none")
-    model.load_state_dict(core.load_weights(path, source.STAGE, source.arch_of(cfg.source))["G"])
+    model.load_state_dict(load_weights(path, source.STAGE, source.arch_of(cfg.source))["G"])
     return model, path
 
 
@@ -573,7 +574,7 @@ def adabn(cfg: Config, run_name: str = ADABN_DIR, source_ckpt=None) -> dict:
     keep = torch.randperm(len(frames), generator=torch.Generator().manual_seed(cfg.seed))
     adapt_train.adabn(model, frames[keep[: cfg.adapt.adabn_frames]], seed=cfg.seed)
     prior_path = stage_dir(cfg, POSE_PRIOR_DIR) / "checkpoint.safetensors"
-    core.save_checkpoint(
+    save_checkpoint(
         run_dir / "checkpoint.safetensors",
         stage=source.STAGE,
         arch=source.arch_of(cfg.source),
@@ -604,7 +605,7 @@ def adaptation_diagnostics(cfg: Config, checkpoints: dict[str, Path], n: int = 2
     for r in spatial:
         try:
             nets[r] = trel.load_relation(run_dir, r, cfg.relations.hidden)
-        except core.CheckpointError:
+        except CheckpointError:
             continue
     out = {}
     for name, path in checkpoints.items():

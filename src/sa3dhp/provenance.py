@@ -16,7 +16,7 @@ resume from (or skip to) a checkpoint made by anything else. A record is a plain
 
 :func:`weights_digest` hashes tensor names, dtypes, shapes and bytes, not the file: the metadata
 holds a random token, so two bit-identical trainings give the same digest. The record is stored
-in the checkpoint's metadata (``core.save_checkpoint(..., provenance=record)``) and read back
+in the checkpoint's metadata (``save_checkpoint(..., provenance=record)``) and read back
 with :func:`record_of`. :func:`check` raises :class:`ProvenanceError` (one line naming the file
 and every difference) when a checkpoint's record differs from the expected one, or when it has
 none (a checkpoint written before runs were keyed by what made them).
@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from sa3dhp.train import core
+from sa3dhp.checkpoint import CheckpointError, checkpoint_info
 
 #: Config keys that only change how often a run checkpoints or logs, never its results.
 CADENCE_KEYS: frozenset[str] = frozenset({"checkpoint_every", "log_every", "eval_every"})
@@ -42,7 +42,7 @@ CADENCE_KEYS: frozenset[str] = frozenset({"checkpoint_every", "log_every", "eval
 _HINT = "start afresh with --force or another out_dir"
 
 
-class ProvenanceError(core.CheckpointError):
+class ProvenanceError(CheckpointError):
     """A checkpoint was made by another config, data, seed or parents (one-line message)."""
 
 
@@ -76,7 +76,7 @@ def weights_digest(path: str | Path) -> str:
     try:
         st = path.stat()
     except OSError:
-        raise core.CheckpointError(
+        raise CheckpointError(
             f"{path}: no such checkpoint (a parent of this run; train that stage first)"
         ) from None
     key = (str(path.resolve()), st.st_mtime_ns, st.st_size, st.st_ino)
@@ -94,7 +94,7 @@ def weights_digest(path: str | Path) -> str:
                 h.update(json.dumps([name, entry["dtype"], entry["shape"]]).encode())
                 h.update(buf[base + start : base + end])
     except (OSError, ValueError, KeyError, TypeError, struct.error) as e:
-        raise core.CheckpointError(
+        raise CheckpointError(
             f"{path}: unreadable checkpoint, expected a safetensors file ({type(e).__name__})"
         ) from None
     digest = h.hexdigest()[:16]
@@ -132,7 +132,7 @@ def record_of(path: str | Path, stage: str) -> dict[str, Any] | None:
     Raises:
         CheckpointError: missing, corrupt or another stage's checkpoint.
     """
-    return core.checkpoint_info(path, stage).get("provenance")
+    return checkpoint_info(path, stage).get("provenance")
 
 
 _MISSING = object()

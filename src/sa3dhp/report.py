@@ -6,7 +6,7 @@ import base64
 import html
 from pathlib import Path
 
-from sa3dhp.train import core
+from sa3dhp.train.logging import read_history
 
 METRIC_COLUMNS = (
     ("mpjpe", "MPJPE (mm) ↓"),
@@ -43,7 +43,7 @@ def training_curves(run_dirs: dict[str, Path], path: str | Path) -> Path | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    runs = {k: core.read_history(d) for k, d in run_dirs.items() if (d / "history.jsonl").exists()}
+    runs = {k: read_history(d) for k, d in run_dirs.items() if (d / "history.jsonl").exists()}
     runs = {k: v for k, v in runs.items() if v}
     if not runs:
         return None

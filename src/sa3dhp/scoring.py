@@ -26,9 +26,10 @@ from pathlib import Path
 import torch
 
 from sa3dhp import relations as rel
+from sa3dhp.checkpoint import CheckpointError
 from sa3dhp.models.motion_prior import MotionPrior
 from sa3dhp.models.pose_prior import PosePrior
-from sa3dhp.train import core
+from sa3dhp.progress import progress_disabled
 from sa3dhp.train import relations as trel
 
 #: Frame stride of motions in the nearest-neighbour comparison.
@@ -110,7 +111,7 @@ def score_relations(
         held_m, _ = trel.motion_pairs(ident, data.val_clips, seq_len, cfg.windows_per_clip, gen)
         checks["v"] = Plausibility(ref_m, held_m)
     rows = []
-    disable = not progress or core.progress_disabled()
+    disable = not progress or progress_disabled()
     for i, name in enumerate(tqdm(names, desc="relations score", disable=disable)):
         relation = rel.get(name)
         space = trel.space_of(relation)
@@ -157,7 +158,7 @@ def _network(relation, cfg, data, pose_prior, motion_prior, run_dir, seed):
     if run_dir is not None:
         try:
             return trel.load_relation(run_dir, relation.name, cfg.hidden), "trained"
-        except core.CheckpointError:
+        except CheckpointError:
             pass
     pairs = trel.build_pairs(
         relation, data, pose_prior, motion_prior, "train", cfg.pose_pairs // 4,

@@ -45,12 +45,13 @@ import torch
 from torch import nn
 
 from sa3dhp import relations as rel
+from sa3dhp.checkpoint import load_checkpoint, save_checkpoint
+from sa3dhp.device import autocast, resolve_device
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.motion_prior import MOTION_DIM, MotionPrior
 from sa3dhp.models.pose_prior import LATENT_DIM, PosePrior
 from sa3dhp.models.relation_net import RelationNet
 from sa3dhp.provenance import check as check_provenance
-from sa3dhp.train import core
 from sa3dhp.train import source as source_train
 from sa3dhp.train.adapt_terms import (
     ProjectionHead,
@@ -59,6 +60,8 @@ from sa3dhp.train.adapt_terms import (
     pose_preserving,
     spread_hinge,
 )
+from sa3dhp.train.logging import RunLogger
+from sa3dhp.train.sampling import crash_hook, mix_seed, seed_step, step_generator
 
 STAGE = source_train.STAGE  # an adapted G is a G checkpoint: `evaluate` reads it as such
 
@@ -166,7 +169,7 @@ def _seeded(seed: int, salt: int, build: Callable[[], nn.Module]) -> nn.Module:
     """``build()`` with torch's CPU RNG seeded from ``(seed, salt)``; the global RNG state is
     restored afterwards."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(core._mix(seed, 0, 7907, salt))
+        torch.manual_seed(mix_seed(seed, 0, 7907, salt))
         return build()
 
 
@@ -249,7 +252,7 @@ class Adapter:
         """G on uint8 or float crops ``(..., 3, S, S)`` -> ``(..., 32)`` (float32)."""
         lead = x.shape[:-3]
         x = x.flatten(0, len(lead) - 1).to(self.device) if len(lead) > 1 else x.to(self.device)
-        with core.autocast(self.device, self.cfg.amp):
+        with autocast(self.device, self.cfg.amp):
             z = self.model(x.float() / 255.0 if not x.is_floating_point() else x)
         return z.float().view(*lead, -1)
 
@@ -348,7 +351,7 @@ def train(
     ckpt = run_dir / "checkpoint.safetensors"
     if ckpt.exists() and provenance is not None:
         check_provenance(ckpt, provenance, STAGE)
-    dev = core.resolve_device(device)
+    dev = resolve_device(device)
     model = model.to(dev).eval()
     backbone = set_trainable(model, cfg.trainable)
     if motion_prior is not None:
@@ -366,18 +369,18 @@ def train(
     models = {"G": model, **{k: v for k, v in adapter.heads.items()}}
     start = 0
     if ckpt.exists():
-        start = core.load_checkpoint(ckpt, stage=STAGE, arch=arch, models=models, optimizers=opts)[
+        start = load_checkpoint(ckpt, stage=STAGE, arch=arch, models=models, optimizers=opts)[
             "step"
         ]
-    logger = core.RunLogger(run_dir, total_steps=cfg.steps, desc="adapt")
+    logger = RunLogger(run_dir, total_steps=cfg.steps, desc="adapt")
     logger.start(start)
     names = [adapter.name(i) for i in range(len(adapter.terms))]
     tail: dict[str, list[float]] = {n: [] for n in names}
     for step in range(start, cfg.steps):
         i = step % len(adapter.terms)
         opt = opts[f"loss{i}"]
-        gen = core.step_generator(seed * 7907 + 11, step)
-        core.seed_step(seed * 7907 + 11, step, 1)  # any global-RNG draw is keyed by the step
+        gen = step_generator(seed * 7907 + 11, step)
+        seed_step(seed * 7907 + 11, step, 1)  # any global-RNG draw is keyed by the step
         with _deterministic(dev):
             out = adapter.loss(i, gen)
             opt.zero_grad(set_to_none=True)
@@ -390,7 +393,7 @@ def train(
         if report_sets and cfg.eval_every > 0 and (step + 1) % cfg.eval_every == 0:
             logger.log(step + 1, **_report(model, prior, report_sets, dev))
         if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps:
-            core.save_checkpoint(
+            save_checkpoint(
                 ckpt,
                 stage=STAGE,
                 arch=arch or {},
@@ -400,6 +403,6 @@ def train(
                 extra={"variant": "adapted", "losses": list(cfg.losses), **(extra or {})},
                 provenance=provenance,
             )
-        core.crash_hook(step + 1)
+        crash_hook(step + 1)
     logger.close()
     return {n: round(sum(v) / len(v), 5) for n, v in tail.items() if v}

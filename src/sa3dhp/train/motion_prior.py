@@ -17,11 +17,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from sa3dhp.checkpoint import load_checkpoint, save_checkpoint
 from sa3dhp.models.motion_prior import MotionPrior
 from sa3dhp.models.pose_prior import PosePrior
 from sa3dhp.provenance import check as check_provenance
-from sa3dhp.train import core
+from sa3dhp.train.distributed import init_distributed
+from sa3dhp.train.logging import RunLogger
 from sa3dhp.train.pose_prior import augment_poses
+from sa3dhp.train.sampling import cosine_lr, crash_hook, step_generator
 
 STAGE = "motion_prior"
 
@@ -107,7 +110,7 @@ def train(
         ``val_mpjpe``: held-out motion reconstruction error (mm).
     """
     run_dir = Path(run_dir)
-    ctx = core.init_distributed(device)
+    ctx = init_distributed(device)
     clips = clip_array(poses, clip)
     n_val = max(1, round(len(clips) * cfg.val_fraction))
     train_clips = torch.as_tensor(clips[:-n_val], dtype=torch.float32)
@@ -121,7 +124,7 @@ def train(
     if ckpt.exists():
         if provenance is not None:
             check_provenance(ckpt, provenance, STAGE)
-        start = core.load_checkpoint(
+        start = load_checkpoint(
             ckpt,
             stage=STAGE,
             arch=arch_of(cfg),
@@ -129,7 +132,7 @@ def train(
             optimizers={"motion": opt},
         )["step"]
     elif cfg.skip and cfg.pca_windows > 0:  # a fresh run starts from the linear (PCA) code
-        gen = core.step_generator(seed * 1000 + 999_983, 0)
+        gen = step_generator(seed * 1000 + 999_983, 0)
         y = sample_windows(
             train_clips, cfg.pca_windows, cfg.seq_len, gen, cfg.slow_fraction,
             cfg.backward_fraction,
@@ -139,12 +142,12 @@ def train(
             z = pose_prior.encode(y.flatten(0, 1)).view(*y.shape[:2], -1)
         model.init_skip_pca(z, whitening=cfg.pca_whitening)
     ddp_model = ctx.wrap(model)
-    logger = core.RunLogger(run_dir, enabled=ctx.is_main, total_steps=cfg.steps, desc=STAGE)
+    logger = RunLogger(run_dir, enabled=ctx.is_main, total_steps=cfg.steps, desc=STAGE)
     logger.start(start)
     per_rank = cfg.batch_size // ctx.world_size
     for step in range(start, cfg.steps):
-        lr = core.cosine_lr(opt, cfg.lr, step, cfg.steps)
-        gen = core.step_generator(seed * 1000 + ctx.rank, step)
+        lr = cosine_lr(opt, cfg.lr, step, cfg.steps)
+        gen = step_generator(seed * 1000 + ctx.rank, step)
         y = sample_windows(
             train_clips, per_rank, cfg.seq_len, gen, cfg.slow_fraction, cfg.backward_fraction
         )
@@ -166,7 +169,7 @@ def train(
         if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
             logger.log(step + 1, loss=loss.item(), rec_mm=loss_pose.item() * 1000.0, lr=lr)
         if ctx.is_main and ((step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps):
-            core.save_checkpoint(
+            save_checkpoint(
                 ckpt,
                 stage=STAGE,
                 arch=arch_of(cfg),
@@ -177,7 +180,7 @@ def train(
                 extra={"written_by_rank": ctx.rank, "world_size": ctx.world_size},
                 provenance=provenance,
             )
-        core.crash_hook(step + 1)
+        crash_hook(step + 1)
     logger.close()
     out = evaluate_reconstruction(model, pose_prior, val_clips, cfg.seq_len, seed)
     ctx.close()

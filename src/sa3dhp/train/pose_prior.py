@@ -48,9 +48,12 @@ import torch
 
 from sa3dhp import kinematics as kin
 from sa3dhp import plausibility, relations
+from sa3dhp.checkpoint import load_checkpoint, save_checkpoint
 from sa3dhp.models.pose_prior import LATENT_DIM, LatentCritic, PosePrior
 from sa3dhp.provenance import check as check_provenance
-from sa3dhp.train import core
+from sa3dhp.train.distributed import init_distributed
+from sa3dhp.train.logging import RunLogger
+from sa3dhp.train.sampling import EpochSampler, cosine_lr, crash_hook, step_generator
 
 STAGE = "pose_prior"
 
@@ -206,7 +209,7 @@ def train(
     if cfg.gan not in ("wgan-gp", "bce"):
         raise ValueError(f"pose_prior.gan must be 'wgan-gp' or 'bce', got '{cfg.gan}'")
     run_dir = Path(run_dir)
-    ctx = core.init_distributed(device)
+    ctx = init_distributed(device)
     train_poses, val_poses = split_mocap_poses(poses, clip, cfg.val_fraction)
     data = torch.as_tensor(train_poses, dtype=torch.float32)
     torch.manual_seed(seed)
@@ -219,7 +222,7 @@ def train(
     if ckpt.exists():
         if provenance is not None:
             check_provenance(ckpt, provenance, STAGE)
-        start = core.load_checkpoint(
+        start = load_checkpoint(
             ckpt,
             stage=STAGE,
             arch=arch_of(cfg),
@@ -230,12 +233,12 @@ def train(
     # networks are synchronised by averaging gradients over ranks instead (same result)
     ctx.broadcast_params(model)
     ctx.broadcast_params(critic)
-    sampler = core.EpochSampler(len(data), cfg.batch_size, seed, ctx.rank, ctx.world_size)
-    logger = core.RunLogger(run_dir, enabled=ctx.is_main, total_steps=cfg.steps, desc=STAGE)
+    sampler = EpochSampler(len(data), cfg.batch_size, seed, ctx.rank, ctx.world_size)
+    logger = RunLogger(run_dir, enabled=ctx.is_main, total_steps=cfg.steps, desc=STAGE)
     logger.start(start)
     for step in range(start, cfg.steps):
-        lr = core.cosine_lr(opt, cfg.lr, step, cfg.steps)
-        gen = core.step_generator(seed * 1009 + ctx.rank, step)
+        lr = cosine_lr(opt, cfg.lr, step, cfg.steps)
+        gen = step_generator(seed * 1009 + ctx.rank, step)
         y = augment_poses(data[sampler.batch_indices(step)], gen, cfg.augment_yaw, cfg.augment_flip)
         if cfg.roll_deg > 0:
             y = random_roll(y, cfg.roll_deg, cfg.roll_prob, gen)
@@ -285,7 +288,7 @@ def train(
                 lr=lr,
             )
         if ctx.is_main and ((step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps):
-            core.save_checkpoint(
+            save_checkpoint(
                 ckpt,
                 stage=STAGE,
                 arch=arch_of(cfg),
@@ -296,7 +299,7 @@ def train(
                 extra={"written_by_rank": ctx.rank, "world_size": ctx.world_size},
                 provenance=provenance,
             )
-        core.crash_hook(step + 1)
+        crash_hook(step + 1)
     logger.close()
     metrics = evaluate_reconstruction(model, val_poses)
     ctx.close()

@@ -29,12 +29,14 @@ import numpy as np
 import torch
 
 from sa3dhp import relations as rel
+from sa3dhp.checkpoint import CheckpointError, checkpoint_info, load_weights, save_checkpoint
 from sa3dhp.models.motion_prior import MOTION_DIM, MotionPrior
 from sa3dhp.models.pose_prior import LATENT_DIM, PosePrior
 from sa3dhp.models.relation_net import RelationNet
 from sa3dhp.provenance import check as check_provenance
-from sa3dhp.train import core
+from sa3dhp.train.logging import RunLogger
 from sa3dhp.train.pose_prior import augment_poses
+from sa3dhp.train.sampling import cosine_lr
 
 STAGE = "relation_net"
 
@@ -157,7 +159,7 @@ def fit_relation(
     batch_size: int = 256,
     lr: float = 1e-3,
     seed: int = 0,
-    logger: core.RunLogger | None = None,
+    logger: RunLogger | None = None,
     log_every: int = 100,
 ) -> RelationNet:
     """Fit T with ``T(u) ~ u_tau`` (mean L2 distance, Adam, cosine schedule) on ``(N, D)``."""
@@ -166,7 +168,7 @@ def fit_relation(
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     gen = torch.Generator().manual_seed(seed)
     for step in range(steps):
-        core.cosine_lr(opt, lr, step, steps)
+        cosine_lr(opt, lr, step, steps)
         idx = torch.randint(len(u), (min(batch_size, len(u)),), generator=gen)
         loss = (net(u[idx]) - u_tau[idx]).norm(dim=-1).mean()
         opt.zero_grad(set_to_none=True)
@@ -280,15 +282,15 @@ def train(
         record = (provenance or {}).get(name)
         if path.exists() and not force and record is not None:
             check_provenance(path, record, STAGE)  # before any weights are read
-            core.load_weights(path, STAGE, arch)
-            out[name] = all_metrics.get(name) or core.checkpoint_info(path, STAGE)["extra"]
+            load_weights(path, STAGE, arch)
+            out[name] = all_metrics.get(name) or checkpoint_info(path, STAGE)["extra"]
             continue
         if path.exists() and not force and record is None and name in all_metrics:
             try:
-                core.load_weights(path, STAGE, arch)
+                load_weights(path, STAGE, arch)
                 out[name] = all_metrics[name]
                 continue
-            except core.CheckpointError:
+            except CheckpointError:
                 pass  # another architecture: train again
         t0 = time.perf_counter()
         rseed = seed * 1000 + zlib.crc32(name.encode()) % 1000  # by name, not list position
@@ -296,7 +298,7 @@ def train(
             relation, data, pose_prior, motion_prior, "train", cfg.pose_pairs,
             cfg.windows_per_clip, rseed,
         )  # fmt: skip
-        logger = core.RunLogger(run_dir / name, total_steps=cfg.steps, desc=name)
+        logger = RunLogger(run_dir / name, total_steps=cfg.steps, desc=name)
         net = fit_relation(
             train_pairs["u"], train_pairs["u_tau"], cfg.steps, cfg.hidden, cfg.batch_size,
             cfg.lr, rseed, logger, cfg.log_every,
@@ -314,9 +316,7 @@ def train(
             "train_time_s": elapsed,
         }
         m = {k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()}
-        core.save_checkpoint(
-            path, stage=STAGE, arch=arch, models={"T": net}, extra=m, provenance=record
-        )
+        save_checkpoint(path, stage=STAGE, arch=arch, models={"T": net}, extra=m, provenance=record)
         out[name] = all_metrics[name] = m
         metrics_path.write_text(json.dumps(all_metrics, indent=1) + "\n")
     return out
@@ -330,7 +330,7 @@ def load_relation(run_dir: str | Path, name: str, hidden: int) -> RelationNet:
     """
     path = checkpoint_path(run_dir, name)
     arch = arch_of(name, hidden)
-    weights = core.load_weights(path, STAGE, arch)
+    weights = load_weights(path, STAGE, arch)
     net = RelationNet(arch["dim"], hidden)
     net.load_state_dict(weights["T"])
     return net.eval().requires_grad_(False)

@@ -18,10 +18,14 @@ import numpy as np
 import torch
 
 from sa3dhp import relations
+from sa3dhp.checkpoint import load_checkpoint, load_weights, save_checkpoint
+from sa3dhp.device import autocast
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.pose_prior import PosePrior
 from sa3dhp.provenance import check as check_provenance
-from sa3dhp.train import core
+from sa3dhp.train.distributed import init_distributed
+from sa3dhp.train.logging import RunLogger
+from sa3dhp.train.sampling import EpochSampler, cosine_lr, crash_hook, step_generator
 
 STAGE = "image_to_latent"
 
@@ -172,7 +176,7 @@ def train(
     if cfg.head == "latent" and prior is None:
         raise ValueError("the latent head needs the pose prior's decoder")
     run_dir = Path(run_dir)
-    ctx = core.init_distributed(device)
+    ctx = init_distributed(device)
     x_all = torch.as_tensor(images).permute(0, 3, 1, 2)  # (N, 3, S, S) uint8, a view
     y_all = torch.as_tensor(poses, dtype=torch.float32)
     torch.manual_seed(seed)
@@ -185,14 +189,14 @@ def train(
     if ckpt.exists() and provenance is not None:
         check_provenance(ckpt, provenance, STAGE)
     if cfg.init and not ckpt.exists():
-        model.load_state_dict(core.load_weights(cfg.init, STAGE, arch_of(cfg))["G"])
+        model.load_state_dict(load_weights(cfg.init, STAGE, arch_of(cfg))["G"])
     if ckpt.exists():
-        start = core.load_checkpoint(
+        start = load_checkpoint(
             ckpt, stage=STAGE, arch=arch_of(cfg), models={"G": model}, optimizers={"G": opt}
         )["step"]
     net = ctx.wrap(model)
-    sampler = core.EpochSampler(len(x_all), cfg.batch_size, seed, ctx.rank, ctx.world_size)
-    logger = core.RunLogger(run_dir, enabled=ctx.is_main, total_steps=cfg.steps, desc=cfg.split)
+    sampler = EpochSampler(len(x_all), cfg.batch_size, seed, ctx.rank, ctx.world_size)
+    logger = RunLogger(run_dir, enabled=ctx.is_main, total_steps=cfg.steps, desc=cfg.split)
     logger.start(start)
     held = {
         k: (torch.as_tensor(x).permute(0, 3, 1, 2), torch.as_tensor(y, dtype=torch.float32))
@@ -201,8 +205,8 @@ def train(
     last = {}
     model.train()
     for step in range(start, cfg.steps):
-        lr = core.cosine_lr(opt, cfg.lr, step, cfg.steps)
-        gen = core.step_generator(seed * 1009 + ctx.rank, step)
+        lr = cosine_lr(opt, cfg.lr, step, cfg.steps)
+        gen = step_generator(seed * 1009 + ctx.rank, step)
         idx = sampler.batch_indices(step)
         x = x_all[idx]
         x = augment_images(x, gen) if cfg.augment else x.float() / 255.0
@@ -210,7 +214,7 @@ def train(
         if cfg.flip_prob > 0:
             x, y = flip_samples(x, y, torch.rand(len(x), generator=gen) < cfg.flip_prob)
         y = y.to(ctx.device)
-        with core.autocast(ctx.device, cfg.amp):
+        with autocast(ctx.device, cfg.amp):
             out = net(x.to(ctx.device))
         pred = out.float() if cfg.head == "pose" else prior.decode(out.float())  # type: ignore[union-attr]
         loss = pose_loss(pred, y, cfg.loss)
@@ -227,7 +231,7 @@ def train(
         if held and ctx.is_main and cfg.eval_every > 0 and (step + 1) % cfg.eval_every == 0:
             logger.log(step + 1, **heldout_mpjpe(model, prior, held, ctx.device))
         if ctx.is_main and ((step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps):
-            core.save_checkpoint(
+            save_checkpoint(
                 ckpt,
                 stage=STAGE,
                 arch=arch_of(cfg),
@@ -238,7 +242,7 @@ def train(
                 extra={"split": cfg.split, **(extra or {})},
                 provenance=provenance,
             )
-        core.crash_hook(step + 1)
+        crash_hook(step + 1)
     logger.close()
     ctx.close()
     return last

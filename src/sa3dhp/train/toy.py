@@ -1,7 +1,8 @@
 """A tiny example stage: a small MLP learns a fixed random linear map (200 samples).
 
-It exercises every piece of :mod:`sa3dhp.train.core` in the loop every stage follows, and is
-the template for new stages::
+It exercises every training building block (:mod:`sa3dhp.checkpoint`, :mod:`sa3dhp.train.sampling`,
+:mod:`sa3dhp.train.distributed`, :mod:`sa3dhp.train.logging`) in the loop every stage follows,
+and is the template for new stages::
 
     resume from the latest checkpoint -> for each step: lr -> eval/checkpoint -> step -> log
 
@@ -26,7 +27,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from sa3dhp.train import core
+from sa3dhp.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from sa3dhp.config import merge_config, save_config
+from sa3dhp.device import autocast
+from sa3dhp.train.distributed import init_distributed
+from sa3dhp.train.logging import RunLogger
+from sa3dhp.train.sampling import EpochSampler, crash_hook, seed_step
 
 STAGE = "toy"
 IN_DIM, OUT_DIM = 8, 4
@@ -93,7 +99,7 @@ def train(cfg: ToyConfig) -> dict:
         ``step``, ``val_loss`` and ``train_loss`` (last logged, averaged over ranks), plus
         ``rank``, ``world_size`` and ``checkpoints_written`` by this process.
     """
-    ctx = core.init_distributed(cfg.device)
+    ctx = init_distributed(cfg.device)
     run_dir = Path(cfg.run_dir)
     ckpt_path = run_dir / f"{STAGE}.safetensors"
     x, y = make_data(cfg.num_samples, cfg.seed)
@@ -105,22 +111,22 @@ def train(cfg: ToyConfig) -> dict:
     model = ToyMLP(cfg.hidden, cfg.dropout).to(ctx.device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
     start = 0
-    latest = core.latest_checkpoint(run_dir, STAGE)
+    latest = latest_checkpoint(run_dir, STAGE)
     if latest is not None:
-        start = core.load_checkpoint(
+        start = load_checkpoint(
             latest, stage=STAGE, arch=arch_of(cfg), models={"mlp": model}, optimizers={"mlp": opt}
         )["step"]
     if ctx.is_main:
-        core.save_resolved_config(run_dir, cfg)
+        save_config(cfg, run_dir)
     ddp_model = ctx.wrap(model)
-    sampler = core.EpochSampler(len(x_train), cfg.batch_size, cfg.seed, ctx.rank, ctx.world_size)
-    logger = core.RunLogger(run_dir, ctx.is_main, cfg.steps, STAGE, start_step=start)
+    sampler = EpochSampler(len(x_train), cfg.batch_size, cfg.seed, ctx.rank, ctx.world_size)
+    logger = RunLogger(run_dir, ctx.is_main, cfg.steps, STAGE, start_step=start)
     written = 0
 
     def checkpoint(step: int, val_loss: float) -> None:
         nonlocal written
         if ctx.is_main:
-            core.save_checkpoint(
+            save_checkpoint(
                 ckpt_path,
                 stage=STAGE,
                 arch=arch_of(cfg),
@@ -144,10 +150,10 @@ def train(cfg: ToyConfig) -> dict:
             logger.log(step, val_loss=val_loss)
             checkpoint(step, val_loss)
         # one optimisation step; its randomness depends on (seed, step, rank) only
-        core.seed_step(cfg.seed, step, ctx.rank)
+        seed_step(cfg.seed, step, ctx.rank)
         idx = sampler.batch_indices(step)
         xb, yb = x_train[idx].to(ctx.device), y_train[idx].to(ctx.device)
-        with core.autocast(ctx.device, enabled=cfg.amp):
+        with autocast(ctx.device, enabled=cfg.amp):
             loss = nn.functional.mse_loss(ddp_model(xb), yb)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -156,7 +162,7 @@ def train(cfg: ToyConfig) -> dict:
         if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
             train_loss = float(ctx.all_reduce_mean(loss.detach()))
             logger.log(step + 1, loss=train_loss, lr=lr)
-        core.crash_hook(step + 1)  # test hook: SA3DHP_CRASH_AT_STEP
+        crash_hook(step + 1)  # test hook: SA3DHP_CRASH_AT_STEP
     val_loss = evaluate(model, x_val, y_val)
     if start < cfg.steps:
         logger.log(cfg.steps, val_loss=val_loss)
@@ -179,7 +185,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = list(sys.argv[1:] if argv is None else argv)
     yaml_path = args.pop(0) if args and args[0].endswith((".yaml", ".yml")) else None
     try:
-        cfg = core.load_config(ToyConfig, yaml_path, args)
+        cfg = merge_config(ToyConfig, yaml_path, args)
     except ValueError as e:
         sys.exit(f"error: {e}")
     try:
