@@ -7,6 +7,7 @@ from sa3dhp import kinematics as kin
 from sa3dhp import plausibility as pl
 from sa3dhp import skeleton as sk
 from sa3dhp.data import motion as M
+from sa3dhp.data.motion import generate as motion_generate
 
 STYLES = {"mocap": M.mocap_style, "source": M.source_style, "target": M.target_style}
 
@@ -125,12 +126,12 @@ def test_actions_look_like_themselves():
 
 def test_blend_weights_sum_to_one(monkeypatch):
     """Every frame is a convex blend of the overlapping segments: constant segments stay put."""
-    real = M._segment_angles
+    real = motion_generate._segment_angles
 
     def constant(action, t, style, rng):
         return {k: np.full(len(t), 1.0) for k in real(action, t, style, rng)}
 
-    monkeypatch.setattr(M, "_segment_angles", constant)
+    monkeypatch.setattr(motion_generate, "_segment_angles", constant)
     rng = np.random.default_rng(0)
     for n in (1, 7, 45, 200, 777):
         m = M.generate_motion(M.sample_subject(rng), n, M.mocap_style(), rng)
