@@ -12,59 +12,15 @@ import json
 from pathlib import Path
 
 import numpy as np
-import torch
 from matplotlib.figure import Figure
 
 from sa3dhp import metrics
 from sa3dhp import skeleton as sk
 from sa3dhp.camera import project_to_crop
-from sa3dhp.checkpoint import CheckpointError, checkpoint_info, load_weights
 from sa3dhp.data.store import Split
 from sa3dhp.device import resolve_device
-from sa3dhp.models.image_to_latent import ImageToLatent
-from sa3dhp.models.pose_prior import PosePrior
-from sa3dhp.train import pose_prior as pp_train
-from sa3dhp.train import source as source_train
+from sa3dhp.inference import load_image_model, predict
 from sa3dhp.viz import plot_pose_2d, plot_pose_3d
-
-
-def load_image_model(
-    checkpoint: str | Path, device: str | torch.device = "cpu"
-) -> tuple[ImageToLatent, PosePrior | None, dict]:
-    """G from a checkpoint of :mod:`sa3dhp.train.source` (or adaptation), its Dp, and its info."""
-    info = checkpoint_info(checkpoint, source_train.STAGE)
-    arch = info["arch"]
-    model = ImageToLatent(
-        arch["backbone"],
-        weights=None,
-        conv_channels=arch["conv_channels"],
-        fc_hidden=arch["fc_hidden"],
-        head=arch["head"],
-    )
-    model.load_state_dict(load_weights(checkpoint, source_train.STAGE)["G"])
-    prior = None
-    if arch["head"] == "latent":
-        prior_path = info["extra"].get("pose_prior")
-        if not prior_path:
-            raise CheckpointError(f"{checkpoint}: does not name the pose prior it decodes with")
-        prior_arch = checkpoint_info(prior_path, pp_train.STAGE)["arch"]
-        prior = PosePrior(**prior_arch)
-        prior.load_state_dict(load_weights(prior_path, pp_train.STAGE, prior_arch)["prior"])
-        prior = prior.to(device).eval().requires_grad_(False)
-    return model.to(device).eval(), prior, info
-
-
-@torch.no_grad()
-def predict(
-    model: ImageToLatent, prior: PosePrior | None, images: np.ndarray, batch: int = 256
-) -> np.ndarray:
-    """Root-relative poses ``(N, 17, 3)`` mm for crops ``(N, S, S, 3)`` uint8."""
-    device = next(model.parameters()).device
-    out = []
-    for i in range(0, len(images), batch):
-        x = torch.as_tensor(images[i : i + batch]).permute(0, 3, 1, 2).to(device)
-        out.append(source_train.predict_poses(model, prior, x).float().cpu().numpy())
-    return np.concatenate(out)
 
 
 def constant_metrics(pose: np.ndarray, gt: np.ndarray) -> dict[str, float]:

@@ -593,7 +593,7 @@ def adaptation_diagnostics(cfg: Config, checkpoints: dict[str, Path], n: int = 2
     ``mean |Tz(G(x)) - G(tau x)|`` for each trained spatial relation of the config, and the
     spread of G(x) across crops (``z_std``, a collapse check)."""
     from sa3dhp import relations as rel
-    from sa3dhp.evaluate import load_image_model
+    from sa3dhp.inference import load_image_model
     from sa3dhp.train import relations as trel
 
     images = load_split(cfg.data, "target_val").images

@@ -49,13 +49,14 @@ import torch
 from sa3dhp import kinematics as kin
 from sa3dhp import plausibility, relations
 from sa3dhp.checkpoint import load_checkpoint, save_checkpoint
+from sa3dhp.inference import POSE_PRIOR_STAGE
 from sa3dhp.models.pose_prior import LATENT_DIM, LatentCritic, PosePrior
 from sa3dhp.provenance import check as check_provenance
 from sa3dhp.train.distributed import init_distributed
 from sa3dhp.train.logging import RunLogger
 from sa3dhp.train.sampling import EpochSampler, cosine_lr, crash_hook, step_generator
 
-STAGE = "pose_prior"
+STAGE = POSE_PRIOR_STAGE
 
 
 @dataclass

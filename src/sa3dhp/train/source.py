@@ -20,6 +20,7 @@ import torch
 from sa3dhp import relations
 from sa3dhp.checkpoint import load_checkpoint, load_weights, save_checkpoint
 from sa3dhp.device import autocast
+from sa3dhp.inference import G_STAGE, predict_poses
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.pose_prior import PosePrior
 from sa3dhp.provenance import check as check_provenance
@@ -27,7 +28,7 @@ from sa3dhp.train.distributed import init_distributed
 from sa3dhp.train.logging import RunLogger
 from sa3dhp.train.sampling import EpochSampler, cosine_lr, crash_hook, step_generator
 
-STAGE = "image_to_latent"
+STAGE = G_STAGE
 
 
 @dataclass
@@ -104,12 +105,6 @@ def flip_samples(
     x[mask] = flip.image(x[mask])  # type: ignore[assignment]
     y[mask] = flip.pose(y[mask])  # type: ignore[assignment]
     return x, y
-
-
-def predict_poses(model: ImageToLatent, prior: PosePrior | None, x: torch.Tensor) -> torch.Tensor:
-    """Poses ``(B, 17, 3)`` mm from crops: FK(Dp(G(x))) or the direct head."""
-    out = model(x)
-    return out if model.head == "pose" else prior.decode(out)  # type: ignore[union-attr]
 
 
 @torch.no_grad()

@@ -1,0 +1,78 @@
+"""Prediction: load a G checkpoint and its pose decoder, and turn crops into 3D poses.
+
+Evaluation, the demo and prediction on user images read models through this module; it imports
+no training code. The stage names that G and pose-prior checkpoints carry live here too
+(:data:`G_STAGE`, :data:`POSE_PRIOR_STAGE`): the training stages write them, every reader checks
+them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from sa3dhp.checkpoint import CheckpointError, checkpoint_info, load_weights
+from sa3dhp.models.image_to_latent import ImageToLatent
+from sa3dhp.models.pose_prior import PosePrior
+
+#: The stage of a G checkpoint (source training, the oracle, direct regression, adaptation).
+G_STAGE = "image_to_latent"
+#: The stage of a pose-prior checkpoint (its decoder Dp turns G's latents into poses).
+POSE_PRIOR_STAGE = "pose_prior"
+
+
+def load_pose_prior(path: str | Path, device: str | torch.device = "cpu") -> PosePrior:
+    """A frozen pose prior (eval mode, no gradients) from a pose-prior checkpoint."""
+    arch = checkpoint_info(path, POSE_PRIOR_STAGE)["arch"]
+    prior = PosePrior(**arch)
+    prior.load_state_dict(load_weights(path, POSE_PRIOR_STAGE, arch)["prior"])
+    return prior.to(device).eval().requires_grad_(False)
+
+
+def load_image_model(
+    checkpoint: str | Path, device: str | torch.device = "cpu"
+) -> tuple[ImageToLatent, PosePrior | None, dict]:
+    """G from a G checkpoint (eval mode), the pose prior it decodes with (None for the
+    direct-regression head), and the checkpoint's info.
+
+    Raises:
+        CheckpointError: not a G checkpoint, or a latent G that does not name its pose prior.
+    """
+    info = checkpoint_info(checkpoint, G_STAGE)
+    arch = info["arch"]
+    model = ImageToLatent(
+        arch["backbone"],
+        weights=None,
+        conv_channels=arch["conv_channels"],
+        fc_hidden=arch["fc_hidden"],
+        head=arch["head"],
+    )
+    model.load_state_dict(load_weights(checkpoint, G_STAGE)["G"])
+    prior = None
+    if arch["head"] == "latent":
+        prior_path = info["extra"].get("pose_prior")
+        if not prior_path:
+            raise CheckpointError(f"{checkpoint}: does not name the pose prior it decodes with")
+        prior = load_pose_prior(prior_path, device)
+    return model.to(device).eval(), prior, info
+
+
+def predict_poses(model: ImageToLatent, prior: PosePrior | None, x: torch.Tensor) -> torch.Tensor:
+    """Poses ``(B, 17, 3)`` mm from crops ``(B, 3, S, S)``: FK(Dp(G(x))), or the direct head."""
+    out = model(x)
+    return out if model.head == "pose" else prior.decode(out)  # type: ignore[union-attr]
+
+
+@torch.no_grad()
+def predict(
+    model: ImageToLatent, prior: PosePrior | None, images: np.ndarray, batch: int = 256
+) -> np.ndarray:
+    """Root-relative poses ``(N, 17, 3)`` mm for crops ``(N, S, S, 3)`` uint8, in batches."""
+    device = next(model.parameters()).device
+    out = []
+    for i in range(0, len(images), batch):
+        x = torch.as_tensor(images[i : i + batch]).permute(0, 3, 1, 2).to(device)
+        out.append(predict_poses(model, prior, x).float().cpu().numpy())
+    return np.concatenate(out)
