@@ -19,7 +19,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sa3dhp import pipeline, report
+from sa3dhp import diagnostics, pipeline, report
 from sa3dhp.config import load_config
 from sa3dhp.demo import label_means, results_table
 
@@ -43,7 +43,7 @@ def main() -> None:
         split: results_table(cfg, split, gs | checkpoints, label_means(cfg))
         for split in ("target_val", "target_test")
     }
-    out["diagnostics_target_val"] = pipeline.adaptation_diagnostics(cfg, gs | checkpoints)
+    out["diagnostics_target_val"] = diagnostics.adaptation_diagnostics(cfg, gs | checkpoints)
     out["collapse_guard"] = 1.0
     out["date"] = datetime.now(UTC).isoformat(timespec="seconds")
     Path("benchmarks/results/adapt_guard.json").write_text(json.dumps(out, indent=1) + "\n")

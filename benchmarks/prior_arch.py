@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sa3dhp import pipeline
+from sa3dhp import pipeline, prior_eval
 from sa3dhp.config import load_config
 
 
@@ -27,7 +27,7 @@ def main() -> None:
         cfg.pose_prior = replace(cfg.pose_prior, arch=arch)
         t0 = time.perf_counter()
         train = pipeline.train_pose_prior(cfg)
-        ev = pipeline.evaluate_prior(cfg)
+        ev = prior_eval.evaluate_prior(cfg)
         results[arch] = {
             "train_time_s": round(time.perf_counter() - t0, 1),
             "val_mpjpe": round(train["val_mpjpe"], 2),

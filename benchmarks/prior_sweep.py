@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 import sweep
 
-from sa3dhp import pipeline
+from sa3dhp import pipeline, prior_eval
 from sa3dhp.config import load_config
 
 # keys added after the first settings were written, at the values those settings ran with
@@ -154,7 +154,7 @@ def run(name: str, overrides: list[str]) -> dict:
         motion = pipeline.train_motion_prior(cfg)
         row["motion_val_mpjpe"] = round(motion["val_mpjpe"], 2)
         row["motion_train_time_s"] = motion["train_time_s"]
-    ev = pipeline.evaluate_prior(cfg)
+    ev = prior_eval.evaluate_prior(cfg)
     row.update(
         val_mpjpe=ev["pose_reconstruction"]["val_mpjpe"],
         val_pa_mpjpe=ev["pose_reconstruction"]["val_pa_mpjpe"],

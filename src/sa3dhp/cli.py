@@ -133,7 +133,8 @@ def cmd_ablate(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from sa3dhp.pipeline import evaluate_image_model, evaluate_prior
+    from sa3dhp.pipeline import evaluate_image_model
+    from sa3dhp.prior_eval import evaluate_prior
 
     if args.overrides and args.overrides[0] == "prior":
         args.overrides = args.overrides[1:]

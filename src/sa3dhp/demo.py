@@ -130,8 +130,9 @@ def run_demo(cfg: Config) -> dict:
     table carries the constant baselines; ``target_val`` is reported for probes and
     ``target_test`` is the final evaluation of these (fixed) settings.
     """
-    from sa3dhp import pipeline
+    from sa3dhp import pipeline, prior_eval
     from sa3dhp.data.synth import build_world
+    from sa3dhp.diagnostics import adaptation_diagnostics
 
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -143,7 +144,7 @@ def run_demo(cfg: Config) -> dict:
     results: dict = {}
     results["pose_prior"] = _timed(timings, "pose_prior", pipeline.train_pose_prior, cfg)
     results["motion_prior"] = _timed(timings, "motion_prior", pipeline.train_motion_prior, cfg)
-    prior_eval = _timed(timings, "evaluate_prior", pipeline.evaluate_prior, cfg)
+    prior_eval = _timed(timings, "evaluate_prior", prior_eval.evaluate_prior, cfg)
     prior_eval.pop("latent_ks_per_dim")
     results["prior_eval"] = prior_eval
     variants = [("source", "source")]
@@ -171,7 +172,7 @@ def run_demo(cfg: Config) -> dict:
     source_val = results_table(cfg, "source_val", gs, constants)
     timings["evaluate"] = round(time.perf_counter() - t0, 1)
     stress = run_stress(cfg, timings) if cfg.demo.stress_target else None
-    diagnostics = _timed(timings, "diagnostics", pipeline.adaptation_diagnostics, cfg, checkpoints)
+    diagnostics = _timed(timings, "diagnostics", adaptation_diagnostics, cfg, checkpoints)
     timings["total"] = round(time.perf_counter() - t_start, 1)
 
     test = tables["target_test"]

@@ -18,11 +18,10 @@ import shutil
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from sa3dhp import provenance as prov
-from sa3dhp.checkpoint import CheckpointError, load_weights, save_checkpoint
+from sa3dhp.checkpoint import load_weights, save_checkpoint
 from sa3dhp.config import Config, save_config
 from sa3dhp.data.synth import load_split
 from sa3dhp.train.distributed import is_main_process
@@ -269,88 +268,6 @@ def evaluate_image_model(
     return evaluate_split(checkpoint, load_split(cfg.data, split), device=cfg.device)
 
 
-def ks_uniform(z: np.ndarray) -> np.ndarray:
-    """Kolmogorov-Smirnov distance of each column of ``z`` ``(N, D)`` to U[-1, 1], ``(D,)``."""
-    x = np.sort(np.asarray(z, dtype=np.float64), axis=0)
-    n = x.shape[0]
-    cdf = np.clip((x + 1) / 2, 0, 1)
-    upper = np.arange(1, n + 1)[:, None] / n - cdf
-    lower = cdf - np.arange(n)[:, None] / n
-    return np.maximum(upper.max(0), lower.max(0))
-
-
-def evaluate_prior(cfg: Config, n_random: int = 10_000) -> dict:
-    """``sa3dhp evaluate prior``: reconstruction, latent uniformity, plausibility of decodes."""
-    from sa3dhp import metrics, plausibility
-    from sa3dhp.kinematics import canonical_direction_lengths, direction_bone_lengths, to_local
-    from sa3dhp.kinematics import forward_kinematics as fk
-    from sa3dhp.train import motion_prior as mp_train
-    from sa3dhp.train import pose_prior as pp_train
-    from sa3dhp.viz import decoded_poses_figure
-
-    mocap = load_split(cfg.data, "mocap", images=False)
-    train_poses, val_poses = pp_train.split_mocap_poses(
-        mocap.poses, mocap.clip, cfg.pose_prior.val_fraction
-    )
-    prior = load_pose_prior(cfg)
-    rec = pp_train.evaluate_reconstruction(prior, val_poses)
-    rec.pop("latents")
-    # the aggregate posterior: Ep over every mocap pose (held-out clips alone are too few
-    # independent samples for a per-dimension KS test)
-    ks = ks_uniform(pp_train.evaluate_reconstruction(prior, mocap.poses)["latents"])
-    decoded = prior.sample(n_random, torch.Generator().manual_seed(cfg.seed)).numpy()
-    typical = _decode_typicality(train_poses, val_poses, decoded[:2000], cfg.seed)
-    # how far canonical bone lengths alone are from each subject (the 'canonical' decoder's floor)
-    canonical = fk(to_local(val_poses), canonical_direction_lengths())
-    out = {
-        "pose_reconstruction": {k: round(v, 2) for k, v in rec.items()},
-        "canonical_length_floor": {
-            "mpjpe": round(metrics.mpjpe(canonical, val_poses), 2),
-            "pa_mpjpe": round(metrics.pa_mpjpe(canonical, val_poses), 2),
-        },
-        "latent_ks": {"max": round(float(ks.max()), 4), "mean": round(float(ks.mean()), 4)},
-        "latent_ks_per_dim": [round(float(k), 4) for k in ks],
-        "random_decodes": {
-            k: round(v, 4) for k, v in plausibility.plausibility_report(decoded).items()
-        },
-        # joint limits say a decode is *possible*; this says whether it looks like the mocap
-        "random_decodes_typical": round(typical, 4),
-        "held_out_poses": len(val_poses),
-        "bone_length_spread_mm": round(
-            float(np.ptp(direction_bone_lengths(val_poses), axis=0).mean()), 1
-        ),
-    }
-    motion_ckpt = stage_dir(cfg, MOTION_PRIOR_DIR) / "checkpoint.safetensors"
-    if motion_ckpt.exists():
-        motion = load_motion_prior(cfg)
-        clips = mp_train.clip_array(mocap.poses, mocap.clip)
-        n_val = max(1, round(len(clips) * cfg.motion_prior.val_fraction))
-        val = torch.as_tensor(clips[-n_val:], dtype=torch.float32)
-        res = mp_train.evaluate_reconstruction(
-            motion, prior, val, cfg.motion_prior.seq_len, cfg.seed
-        )
-        out["motion_reconstruction"] = {k: round(v, 2) for k, v in res.items()}
-    run_dir = stage_dir(cfg, POSE_PRIOR_DIR)
-    fig = decoded_poses_figure(decoded[:16], run_dir / "random_decodes.png")
-    out["figure"] = str(fig)
-    (run_dir / "prior_eval.json").write_text(json.dumps(out, indent=1) + "\n")
-    return out
-
-
-def _decode_typicality(
-    train_poses: np.ndarray, val_poses: np.ndarray, decoded: np.ndarray, seed: int
-) -> float:
-    """Share of decoded poses as typical of the mocap as held-out mocap poses are (1 = as
-    typical; the nearest-neighbour criterion of :class:`sa3dhp.scoring.Plausibility`)."""
-    from sa3dhp.scoring import Plausibility
-
-    rng = np.random.default_rng(seed)
-    ref = train_poses[rng.choice(len(train_poses), min(20_000, len(train_poses)), replace=False)]
-    held = val_poses[rng.choice(len(val_poses), min(2_000, len(val_poses)), replace=False)]
-    judge = Plausibility(torch.as_tensor(ref), torch.as_tensor(held))
-    return judge(torch.as_tensor(decoded, dtype=torch.float32))
-
-
 def relation_data(cfg: Config):
     """Train/held-out mocap as the relation networks and the scorer use it."""
     from sa3dhp.train.relations import RelationData
@@ -584,39 +501,4 @@ def adabn(cfg: Config, run_name: str = ADABN_DIR, source_ckpt=None) -> dict:
     )
     out = {"train_time_s": round(time.perf_counter() - t0, 1)}
     _write_metrics(run_dir, out)
-    return out
-
-
-@torch.no_grad()
-def adaptation_diagnostics(cfg: Config, checkpoints: dict[str, Path], n: int = 256) -> dict:
-    """Label-free checks of G on target_val crops, per checkpoint: relation consistency
-    ``mean |Tz(G(x)) - G(tau x)|`` for each trained spatial relation of the config, and the
-    spread of G(x) across crops (``z_std``, a collapse check)."""
-    from sa3dhp import relations as rel
-    from sa3dhp.inference import load_image_model
-    from sa3dhp.train import relations as trel
-
-    images = load_split(cfg.data, "target_val").images
-    idx = np.random.default_rng(cfg.seed).choice(len(images), min(n, len(images)), replace=False)
-    x = torch.as_tensor(images[np.sort(idx)]).permute(0, 3, 1, 2).float() / 255.0
-    run_dir = stage_dir(cfg, RELATIONS_DIR)
-    spatial = [r for r in cfg.relations.relations if not rel.get(r).is_temporal]
-    nets = {}
-    for r in spatial:
-        try:
-            nets[r] = trel.load_relation(run_dir, r, cfg.relations.hidden)
-        except CheckpointError:
-            continue
-    out = {}
-    for name, path in checkpoints.items():
-        model, _, _ = load_image_model(path)
-        if model.head != "latent":
-            continue
-        z = model(x)
-        row = {"z_std": round(float(z.std(dim=0).mean()), 4)}
-        for r, net in nets.items():
-            row[f"consistency_z({r})"] = round(
-                float((net(z) - model(rel.get(r).image(x))).abs().mean()), 4
-            )
-        out[name] = row
     return out
