@@ -35,7 +35,11 @@ def _add_force_arg(p: argparse.ArgumentParser, text: str | None = None) -> None:
 def _load(args: argparse.Namespace):
     from sa3dhp.config import load_config
 
-    return load_config(args.config, args.overrides)
+    cfg = load_config(args.config, args.overrides)
+    for key, value in (("out_dir", cfg.out_dir), ("data.cache_dir", cfg.data.cache_dir)):
+        if Path(value).exists() and not Path(value).is_dir():
+            raise ValueError(f"{key}={value} is a file, not a directory; give a directory path")
+    return cfg
 
 
 def cmd_data_synth(args: argparse.Namespace) -> int:
@@ -138,6 +142,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     if args.overrides and args.overrides[0] == "prior":
         args.overrides = args.overrides[1:]
+        if args.checkpoint:
+            raise ValueError(
+                "evaluate prior judges the config's pose and motion priors (OUT_DIR/pose_prior, "
+                "OUT_DIR/motion_prior); --checkpoint is for image models: choose them with "
+                "out_dir=DIR instead"
+            )
         out = evaluate_prior(_load(args))
         out.pop("latent_ks_per_dim")
         print(json.dumps(out, indent=1))
@@ -322,12 +332,34 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sa3dhp`` console script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # key=value overrides may come anywhere, also after an option (`out_dir=X --relations R
+    # device=cpu`): argparse leaves the later ones over, and they join the others here
+    args, extra = parser.parse_known_args(argv)
+    unknown = [a for a in extra if a.startswith("-") or "=" not in a]
+    if unknown or (extra and not hasattr(args, "overrides")):
+        parser.error(f"unrecognized arguments: {' '.join(unknown or extra)}")
+    if extra:
+        args.overrides = [*args.overrides, *extra]
     try:
         return int(args.func(args) or 0)
     except (ValueError, FileNotFoundError) as e:
         print(f"sa3dhp: error: {e}", file=sys.stderr)
         return 2
+    except (MemoryError, RuntimeError) as e:
+        if not isinstance(e, MemoryError) and "allocate" not in str(e):
+            raise
+        print(
+            f"sa3dhp: error: out of memory ({_first_line(e)}); the configured model or batch "
+            "is too large for this machine: use smaller sizes (e.g. source.batch_size, "
+            "pose_prior.hidden)",
+            file=sys.stderr,
+        )
+        return 2
+
+
+def _first_line(e: BaseException, limit: int = 120) -> str:
+    text = next((ln.strip() for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 if __name__ == "__main__":

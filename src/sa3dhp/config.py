@@ -83,7 +83,38 @@ def load_config(
         ValueError: one line naming an unknown key (with the valid ones) or a bad value.
     """
     path = resolve_config_path(config) if config else None
-    return merge_config(schema, path, overrides)
+    cfg = merge_config(schema, path, overrides)
+    if isinstance(cfg, Config):
+        validate_counts(cfg)
+    return cfg
+
+
+#: Count-like keys of the stage sections and the smallest value each may take.
+_AT_LEAST = {"steps": 1, "batch_size": 1, "checkpoint_every": 1, "log_every": 1, "eval_every": 0}
+_STAGE_SECTIONS = ("pose_prior", "motion_prior", "source", "relations", "adapt")
+
+
+def validate_counts(cfg: Config) -> None:
+    """Refuse step counts, batch sizes and cadences that cannot train (``steps=-5`` would train
+    nothing and exit 0; ``checkpoint_every=0`` would divide by zero), and learning rates <= 0.
+
+    A key ``steps`` or ``*_steps`` must be >= 1, as must ``batch_size``, ``checkpoint_every`` and
+    ``log_every``; ``eval_every`` >= 0 (0: never); ``lr`` and ``lr_*`` > 0. The ``data`` section
+    has its own checks (:func:`sa3dhp.data.synth.validate`).
+
+    Raises:
+        ValueError: one line naming the key, its value and the allowed range.
+    """
+    for section in _STAGE_SECTIONS:
+        for f in dataclasses.fields(getattr(cfg, section)):
+            value = getattr(getattr(cfg, section), f.name)
+            key = f"{section}.{f.name}"
+            least = _AT_LEAST.get(f.name, 1 if f.name.endswith("_steps") else None)
+            if least is not None and (not isinstance(value, int) or value < least):
+                zero = " (0: never)" if least == 0 else ""
+                raise ValueError(f"{key}={value}: must be an integer >= {least}{zero}")
+            if (f.name == "lr" or f.name.startswith("lr_")) and not value > 0:
+                raise ValueError(f"{key}={value}: a learning rate must be > 0")
 
 
 def _valid_keys(base: Any, full_key: str) -> tuple[str, list[str]]:

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +38,13 @@ import numpy as np
 from sa3dhp import skeleton as sk
 
 FORMAT_VERSION = 1
+
+
+class SplitError(ValueError):
+    """A split directory is unreadable or does not hold what its ``meta.json`` says (one line
+    naming the file)."""
+
+
 LABEL_KEYS = ("poses", "roots", "action", "subject", "extent_mm")
 _DTYPES = {
     "images": np.uint8,
@@ -82,11 +91,6 @@ class Split:
     def num_clips(self) -> int:
         return len(self.clip_starts()) - 1
 
-    def clip_frames(self, c: int) -> slice:
-        """Frame slice of clip number ``c`` (0-based position, not id)."""
-        s = self.clip_starts()
-        return slice(int(s[c]), int(s[c + 1]))
-
 
 def write_split(directory: str | Path, arrays: dict[str, np.ndarray], meta: dict) -> Path:
     """Write a split atomically (temporary directory, then rename).
@@ -118,6 +122,7 @@ def write_split(directory: str | Path, arrays: dict[str, np.ndarray], meta: dict
         "num_clips": len(np.unique(out["clip"])),
         "joints": list(sk.JOINT_NAMES),
     }
+    remove_stale_temporaries(directory.parent)
     tmp = directory.with_name(directory.name + f".tmp-{os.getpid()}")
     tmp.mkdir(parents=True, exist_ok=True)
     np.savez(tmp / "shard-00000.npz", **out)
@@ -130,6 +135,84 @@ def write_split(directory: str | Path, arrays: dict[str, np.ndarray], meta: dict
     return directory
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def remove_stale_temporaries(parent: str | Path) -> list[Path]:
+    """Delete ``*.tmp-PID`` split directories under ``parent`` left by killed builds (their
+    process is gone); return what was deleted."""
+    removed = []
+    for tmp in Path(parent).glob("*.tmp-*") if Path(parent).is_dir() else ():
+        pid = tmp.name.rpartition(".tmp-")[2]
+        if tmp.is_dir() and pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+            removed.append(tmp)
+    return removed
+
+
+def read_meta(directory: str | Path) -> dict:
+    """``meta.json`` of a split directory, checked to be a JSON object of this format.
+
+    Raises:
+        FileNotFoundError: no ``meta.json``.
+        SplitError: not JSON, not an object, or another format version.
+    """
+    path = Path(directory) / "meta.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{directory}: not a sa3dhp split (no meta.json)")
+    try:
+        meta = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as e:
+        raise SplitError(f"{path}: not valid JSON ({e}); rebuild the split") from None
+    if not isinstance(meta, dict):
+        raise SplitError(f"{path}: must hold a JSON object, got a {type(meta).__name__}")
+    if meta.get("format") != FORMAT_VERSION:
+        raise SplitError(
+            f"{path}: split format {meta.get('format')!r}, expected {FORMAT_VERSION}; rebuild it"
+        )
+    return meta
+
+
+def _check_content(directory: Path, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Refuse arrays that do not match ``meta`` (frame and clip counts, image size, shapes,
+    dtypes, labels)."""
+
+    def bad(what: str) -> SplitError:
+        return SplitError(f"{directory}: {what}; the split is damaged: rebuild it")
+
+    for k in ("clip", "frame"):
+        if k not in arrays:
+            raise bad(f"no '{k}' array")
+    n = len(arrays["clip"])
+    if meta.get("num_frames") != n:
+        raise bad(f"meta.json says {meta.get('num_frames')!r} frames, the shards hold {n}")
+    for k, v in arrays.items():
+        if k in _DTYPES and v.dtype != _DTYPES[k]:
+            raise bad(f"array '{k}' is {v.dtype}, expected {np.dtype(_DTYPES[k])}")
+        if len(v) != n:
+            raise bad(f"array '{k}' has {len(v)} frames, expected {n}")
+    if meta.get("num_clips") != len(np.unique(arrays["clip"])):
+        raise bad(f"meta.json says {meta.get('num_clips')!r} clips, the shards hold "
+                  f"{len(np.unique(arrays['clip']))}")  # fmt: skip
+    size = meta.get("image_size")
+    if "images" in arrays and arrays["images"].shape[1:] != (size, size, 3):
+        raise bad(f"images are {arrays['images'].shape[1:]}, meta.json says size {size!r}")
+    if "poses" in arrays and arrays["poses"].shape[1:] != (sk.NUM_JOINTS, 3):
+        raise bad(f"poses are {arrays['poses'].shape[1:]}, expected ({sk.NUM_JOINTS}, 3)")
+    labelled = bool(meta.get("labelled", False))
+    if labelled and "poses" not in arrays:
+        raise bad("meta.json says labelled, but there are no poses")
+    if not labelled and any(k in arrays for k in LABEL_KEYS):
+        raise bad("meta.json says unlabelled, but the shards hold labels")
+
+
 def read_split(directory: str | Path, *, images: bool = True) -> Split:
     """Load a split written by :func:`write_split` (all shards, concatenated).
 
@@ -138,23 +221,27 @@ def read_split(directory: str | Path, *, images: bool = True) -> Split:
         images: load the images too (skip them for pose-only work).
     """
     directory = Path(directory)
-    meta_path = directory / "meta.json"
-    if not meta_path.is_file():
-        raise FileNotFoundError(f"{directory}: not a sa3dhp split (no meta.json)")
-    meta = json.loads(meta_path.read_text())
-    if meta.get("format") != FORMAT_VERSION:
-        raise ValueError(
-            f"{directory}: split format {meta.get('format')}, expected {FORMAT_VERSION}; rebuild it"
-        )
+    meta = read_meta(directory)
     shards = sorted(directory.glob("shard-*.npz"))
     if not shards:
         raise FileNotFoundError(f"{directory}: no shard-*.npz files")
     parts: dict[str, list[np.ndarray]] = {}
     for shard in shards:
-        with np.load(shard, allow_pickle=False) as z:
-            for k in z.files:
-                if k == "images" and not images:
-                    continue
-                parts.setdefault(k, []).append(z[k])
+        try:
+            with np.load(shard, allow_pickle=False) as z:
+                for k in z.files:
+                    if k not in _DTYPES:
+                        raise SplitError(f"{shard}: unknown array '{k}'")
+                    if k == "images" and not images:
+                        continue
+                    parts.setdefault(k, []).append(z[k])
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+            if isinstance(e, SplitError):
+                raise
+            raise SplitError(
+                f"{shard}: unreadable or truncated shard ({type(e).__name__}: {e}); rebuild the "
+                "split"
+            ) from None
     arrays = {k: np.concatenate(v) if len(v) > 1 else v[0] for k, v in parts.items()}
+    _check_content(directory, meta, arrays)
     return Split(meta=meta, **arrays)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import multiprocessing as mp
 import os
 import time
@@ -36,7 +37,7 @@ from tqdm import tqdm
 from sa3dhp.camera import project_to_crop
 from sa3dhp.data import motion as motion_mod
 from sa3dhp.data import render as render_mod
-from sa3dhp.data.store import Split, read_split, write_split
+from sa3dhp.data.store import Split, SplitError, read_split, remove_stale_temporaries, write_split
 
 #: Bump when generated data would change for the same config.
 GENERATOR_VERSION = 6
@@ -61,6 +62,8 @@ _SPLIT_DOMAIN = {
     "target_oracle": "target",
     "target_val": "target",
 }
+
+log = logging.getLogger(__name__)
 
 
 #: Named target motion styles (``data.target_style``).
@@ -346,21 +349,47 @@ def build_split(cfg: WorldConfig, split: str, directory: Path, progress: bool = 
     return write_split(directory, arrays, meta)
 
 
+def _rank() -> int:
+    """This process's rank under torchrun (0 otherwise)."""
+    return int(os.environ.get("RANK", "0"))
+
+
+#: How long ranks other than 0 wait for rank 0 to build the world (s).
+WAIT_TIMEOUT_S = 6 * 3600.0
+
+
+def _wait_for(directories: list[Path]) -> None:
+    """Wait (ranks other than 0) until rank 0 has written every split in ``directories``."""
+    t0 = time.monotonic()
+    while not all((d / "meta.json").is_file() for d in directories):
+        if time.monotonic() - t0 > WAIT_TIMEOUT_S:
+            missing = [str(d) for d in directories if not (d / "meta.json").is_file()]
+            raise TimeoutError(f"rank {_rank()}: rank 0 did not build {missing} in time")
+        time.sleep(min(1.0, WAIT_TIMEOUT_S / 10))
+
+
 def build_world(
     cfg: WorldConfig, splits: tuple[str, ...] = SPLITS, progress: bool = True, force: bool = False
 ) -> Path:
-    """Build every missing split of the world (cached by config hash); return its directory."""
+    """Build every missing split of the world (cached by config hash); return its directory.
+
+    Under torchrun only rank 0 builds; the other ranks wait for its splits. Temporary split
+    directories left by a killed build are deleted first.
+    """
     validate(cfg)
     root = world_dir(cfg)
+    todo = [s for s in splits if force or not (root / s / "meta.json").is_file()]
+    if _rank() != 0:
+        _wait_for([root / s for s in splits])
+        return root
     root.mkdir(parents=True, exist_ok=True)
+    for stale in remove_stale_temporaries(root):
+        log.info("removed %s, left by a killed build", stale)
     (root / "world.json").write_text(json.dumps(asdict(cfg), indent=1, default=str))
     timings = {}
-    for split in splits:
-        directory = root / split
-        if not force and (directory / "meta.json").is_file():
-            continue
+    for split in todo:
         t0 = time.perf_counter()
-        build_split(cfg, split, directory, progress=progress)
+        build_split(cfg, split, root / split, progress=progress)
         timings[split] = round(time.perf_counter() - t0, 2)
     if timings:
         (root / f"build-times-{int(time.time())}.json").write_text(json.dumps(timings, indent=1))
@@ -368,7 +397,12 @@ def build_world(
 
 
 def load_split(cfg: WorldConfig, split: str, *, images: bool = True, build: bool = True) -> Split:
-    """Load a split of the world, building the world first if needed."""
+    """Load a split of the world, building it first if needed.
+
+    A cached split that is damaged (unreadable shard, ``meta.json`` that does not match the
+    content) or that belongs to another world (its recorded world hash, split name or image
+    size differ) is rebuilt with a warning; with ``build=False`` it is refused.
+    """
     if split not in SPLITS:
         raise ValueError(f"unknown split '{split}'; choose from {', '.join(SPLITS)}")
     directory = world_dir(cfg) / split
@@ -376,7 +410,29 @@ def load_split(cfg: WorldConfig, split: str, *, images: bool = True, build: bool
         if not build:
             raise FileNotFoundError(f"{directory} is missing: run `sa3dhp data synth` first")
         build_world(cfg, (split,))
-    return read_split(directory, images=images)
+    try:
+        return _read_checked(cfg, split, directory, images)
+    except SplitError as e:
+        if not build:
+            raise
+        log.warning("%s; rebuilding it", e)
+        build_world(cfg, (split,), force=True)
+        return _read_checked(cfg, split, directory, images)
+
+
+def _read_checked(cfg: WorldConfig, split: str, directory: Path, images: bool) -> Split:
+    data = read_split(directory, images=images)
+    expected = {
+        "world_hash": world_hash(cfg),
+        "split": split,
+        "image_size": None if _SPLIT_DOMAIN[split] == "mocap" else cfg.size,
+    }
+    for key, value in expected.items():
+        if data.meta.get(key) != value:
+            raise SplitError(
+                f"{directory}/meta.json: {key} is {data.meta.get(key)!r}, this world has {value!r}"
+            )
+    return data
 
 
 def joints_in_crop(split: Split) -> np.ndarray:
