@@ -10,7 +10,7 @@ them, and appends one JSON line per setting to ``benchmarks/results/oracle_probe
 
     .venv/bin/python benchmarks/oracle_probe.py [NAME ...]
 
-``benchmarks/results/oracle_probe_v4_v5_target_test.jsonl`` keeps the rows with which
+``docs/history/oracle_probe_v4_v5_target_test.jsonl`` keeps the rows with which
 generators v4 and v5 were designed; they read target_test, which this protocol no longer
 allows, and their settings no longer exist.
 """

@@ -4,7 +4,8 @@ Each setting trains the pose prior of the demo config with the listed overrides 
 spelled out, so a setting means the same whatever the defaults become) and evaluates it like
 ``sa3dhp evaluate prior``; settings with ``motion_prior.*`` overrides also train the motion prior
 on that pose prior. One JSON line per setting is appended to
-``benchmarks/results/prior_sweep.jsonl``. Run one setting, or all (about an hour):
+``benchmarks/results/prior_sweep.jsonl`` (the generator-v5 sweep is in
+``docs/history/prior_sweep_v5.jsonl``). Run one setting, or all (about an hour):
 
     .venv/bin/python benchmarks/prior_sweep.py [NAME ...]
 
