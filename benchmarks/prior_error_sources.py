@@ -18,8 +18,8 @@ import torch
 from sa3dhp import kinematics as kin
 from sa3dhp import metrics, pipeline
 from sa3dhp.config import load_config
+from sa3dhp.data import splits
 from sa3dhp.data.synth import load_split
-from sa3dhp.train import pose_prior as pp
 
 
 @torch.no_grad()
@@ -27,7 +27,7 @@ def main() -> None:
     out_dir = sys.argv[1] if len(sys.argv) > 1 else "out/demo"
     cfg = load_config("demo", [f"out_dir={out_dir}"])
     mocap = load_split(cfg.data, "mocap", images=False)
-    _, val = pp.split_mocap_poses(mocap.poses, mocap.clip, cfg.pose_prior.val_fraction)
+    _, val = splits.split_frames(mocap.poses, mocap.clip, cfg.data.mocap_holdout)
     y = torch.as_tensor(val[::4], dtype=torch.float32)
     prior = pipeline.load_pose_prior(cfg)
     local, lengths = prior.decode_local(prior.encode(y))

@@ -83,7 +83,10 @@ def test_changed_config_is_refused_and_config_yaml_is_kept(tmp_path, cache):
     before, yaml = ckpt.read_bytes(), (run / "config.yaml").read_text()
     record = checkpoint.checkpoint_info(ckpt, "pose_prior")["provenance"]
     assert record["config"]["lr"] == 0.003 and "checkpoint_every" not in record["config"]
-    assert record["data"] == {"mocap": split_hash(cfg.data, "mocap")} and record["seed"] == 0
+    assert (
+        record["data"] == {"mocap": split_hash(cfg.data, "mocap"), "mocap_holdout": 0.1}
+        and record["seed"] == 0
+    )
     with pytest.raises(provenance.ProvenanceError) as e:
         pipeline.train_pose_prior(_cfg(tmp_path, cache, "pose_prior.lr=0.5"))
     assert _one_line(e) == (

@@ -89,15 +89,22 @@ def n_mpjpe(pred, gt) -> float:
     return mpjpe(scale_align(pred, gt), gt)
 
 
+def _pck(err: np.ndarray, threshold: float = 150.0) -> float:
+    return float((err < threshold).mean() * 100.0)
+
+
+def _auc(err: np.ndarray) -> float:
+    return float(np.mean([(err < t).mean() for t in AUC_THRESHOLDS]) * 100.0)
+
+
 def pck(pred, gt, threshold: float = 150.0) -> float:
     """Percentage of joints whose error is below ``threshold`` mm."""
-    return float((joint_errors(pred, gt) < threshold).mean() * 100.0)
+    return _pck(joint_errors(pred, gt), threshold)
 
 
 def auc(pred, gt) -> float:
     """Area under the PCK curve over 0-150 mm (31 thresholds), in percent."""
-    err = joint_errors(pred, gt)
-    return float(np.mean([(err < t).mean() for t in AUC_THRESHOLDS]) * 100.0)
+    return _auc(joint_errors(pred, gt))
 
 
 def per_joint(pred, gt) -> np.ndarray:
@@ -113,8 +120,8 @@ def all_metrics(pred, gt) -> dict[str, float]:
         "mpjpe": float(err.mean()),
         "pa_mpjpe": pa_mpjpe(p, g),
         "n_mpjpe": n_mpjpe(p, g),
-        "pck": float((err < 150.0).mean() * 100.0),
-        "auc": float(np.mean([(err < t).mean() for t in AUC_THRESHOLDS]) * 100.0),
+        "pck": _pck(err),
+        "auc": _auc(err),
     }
 
 

@@ -94,7 +94,14 @@ def train_pose_prior(cfg: Config, force: bool = False) -> dict:
     mocap = load_split(cfg.data, "mocap", images=False)
     t0 = time.perf_counter()
     out = pose_prior.train(
-        cfg.pose_prior, mocap.poses, mocap.clip, run_dir, cfg.seed, cfg.device, record
+        cfg.pose_prior,
+        mocap.poses,
+        mocap.clip,
+        run_dir,
+        cfg.seed,
+        cfg.device,
+        record,
+        holdout=cfg.data.mocap_holdout,
     )
     out.pop("latents", None)
     out["train_time_s"] = round(time.perf_counter() - t0, 1)
@@ -146,7 +153,15 @@ def train_motion_prior(cfg: Config, force: bool = False) -> dict:
     prior = load_pose_prior(cfg)
     t0 = time.perf_counter()
     out = motion_prior.train(
-        cfg.motion_prior, prior, mocap.poses, mocap.clip, run_dir, cfg.seed, cfg.device, record
+        cfg.motion_prior,
+        prior,
+        mocap.poses,
+        mocap.clip,
+        run_dir,
+        cfg.seed,
+        cfg.device,
+        record,
+        holdout=cfg.data.mocap_holdout,
     )
     out["train_time_s"] = round(time.perf_counter() - t0, 1)
     if is_main_process():
@@ -273,7 +288,7 @@ def relation_data(cfg: Config):
     from sa3dhp.train.relations import RelationData
 
     mocap = load_split(cfg.data, "mocap", images=False)
-    return RelationData(mocap.poses, mocap.clip, cfg.motion_prior.val_fraction)
+    return RelationData(mocap.poses, mocap.clip, cfg.data.mocap_holdout)
 
 
 def _motion_prior_if_needed(cfg: Config, names: list[str]):

@@ -10,6 +10,7 @@ import torch
 
 from sa3dhp import pipeline
 from sa3dhp.config import Config
+from sa3dhp.data import splits
 from sa3dhp.data.synth import load_split
 
 
@@ -33,9 +34,7 @@ def evaluate_prior(cfg: Config, n_random: int = 10_000) -> dict:
     from sa3dhp.viz import decoded_poses_figure
 
     mocap = load_split(cfg.data, "mocap", images=False)
-    train_poses, val_poses = pp_train.split_mocap_poses(
-        mocap.poses, mocap.clip, cfg.pose_prior.val_fraction
-    )
+    train_poses, val_poses = splits.split_frames(mocap.poses, mocap.clip, cfg.data.mocap_holdout)
     prior = pipeline.load_pose_prior(cfg)
     rec = pp_train.evaluate_reconstruction(prior, val_poses)
     rec.pop("latents")
@@ -68,8 +67,9 @@ def evaluate_prior(cfg: Config, n_random: int = 10_000) -> dict:
     if motion_ckpt.exists():
         motion = pipeline.load_motion_prior(cfg)
         clips = mp_train.clip_array(mocap.poses, mocap.clip)
-        n_val = max(1, round(len(clips) * cfg.motion_prior.val_fraction))
-        val = torch.as_tensor(clips[-n_val:], dtype=torch.float32)
+        val = torch.as_tensor(
+            splits.split_clips(clips, cfg.data.mocap_holdout)[1], dtype=torch.float32
+        )
         res = mp_train.evaluate_reconstruction(
             motion, prior, val, cfg.motion_prior.seq_len, cfg.seed
         )
@@ -85,11 +85,11 @@ def _decode_typicality(
     train_poses: np.ndarray, val_poses: np.ndarray, decoded: np.ndarray, seed: int
 ) -> float:
     """Share of decoded poses as typical of the mocap as held-out mocap poses are (1 = as
-    typical; the nearest-neighbour criterion of :class:`sa3dhp.scoring.Plausibility`)."""
-    from sa3dhp.scoring import Plausibility
+    typical; the nearest-neighbour criterion of :class:`sa3dhp.scoring.Typicality`)."""
+    from sa3dhp.scoring import Typicality
 
     rng = np.random.default_rng(seed)
     ref = train_poses[rng.choice(len(train_poses), min(20_000, len(train_poses)), replace=False)]
     held = val_poses[rng.choice(len(val_poses), min(2_000, len(val_poses)), replace=False)]
-    judge = Plausibility(torch.as_tensor(ref), torch.as_tensor(held))
+    judge = Typicality(torch.as_tensor(ref), torch.as_tensor(held))
     return judge(torch.as_tensor(decoded, dtype=torch.float32))

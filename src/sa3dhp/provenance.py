@@ -113,14 +113,18 @@ def stage_record(
 ) -> dict[str, Any]:
     """The provenance record of a stage trained with config ``section`` (minus ``drop``) and
     ``seed`` on ``splits`` of ``world`` (a :class:`~sa3dhp.data.synth.WorldConfig`), from the
-    ``parents`` checkpoints ``{name: path}`` (their :func:`weights_digest` is recorded)."""
+    ``parents`` checkpoints ``{name: path}`` (their :func:`weights_digest` is recorded); with the
+    mocap split, also the held-out share ``data.mocap_holdout``."""
     from sa3dhp.data.synth import split_hash
 
+    data: dict[str, Any] = {s: split_hash(world, s) for s in splits}
+    if "mocap" in data:  # which mocap clips are held out changes what is trained on
+        data["mocap_holdout"] = float(world.mocap_holdout)
     return _plain(
         {
             "config": config_record(section, drop),
             "seed": int(seed),
-            "data": {s: split_hash(world, s) for s in splits},
+            "data": data,
             "parents": {name: weights_digest(p) for name, p in (parents or {}).items()},
         }
     )

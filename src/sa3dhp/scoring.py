@@ -61,8 +61,10 @@ def nn_distance(queries: torch.Tensor, reference: torch.Tensor, chunk: int = 204
     return torch.cat(out) / scale
 
 
-class Plausibility:
-    """Typicality under mocap: share of samples within the held-out 95th NN percentile.
+class Typicality:
+    """Typicality under mocap (the plausibility term of the relation score; not the joint-limit
+    checks of :mod:`sa3dhp.plausibility`): share of samples within the held-out 95th
+    nearest-neighbour percentile.
 
     Args:
         reference: training poses or motions.
@@ -76,7 +78,7 @@ class Plausibility:
         self.base = float((d <= self.q95).float().mean())
 
     def __call__(self, x: torch.Tensor) -> float:
-        """Plausibility of samples ``x`` (1 = as typical as held-out mocap)."""
+        """Typicality of samples ``x`` (1 = as typical as held-out mocap)."""
         return float((nn_distance(x, self.reference) <= self.q95).float().mean()) / self.base
 
 
@@ -103,13 +105,13 @@ def score_relations(
     gen = torch.Generator().manual_seed(seed)
     pose_ref = _subsample(data.train_poses, cfg.reference_poses, seed)
     held_poses = _subsample(data.val_poses, cfg.score_poses, seed + 1)
-    checks = {"z": Plausibility(pose_ref, held_poses)}
+    checks = {"z": Typicality(pose_ref, held_poses)}
     if motion_prior is not None:
         ident = rel.get("identity")
         per = max(1, cfg.reference_poses // (len(data.train_clips) * seq_len) + 1)
         ref_m, _ = trel.motion_pairs(ident, data.train_clips, seq_len, per, gen)
         held_m, _ = trel.motion_pairs(ident, data.val_clips, seq_len, cfg.windows_per_clip, gen)
-        checks["v"] = Plausibility(ref_m, held_m)
+        checks["v"] = Typicality(ref_m, held_m)
     rows = []
     disable = not progress or progress_disabled()
     for i, name in enumerate(tqdm(names, desc="relations score", disable=disable)):

@@ -103,6 +103,9 @@ class WorldConfig:
     cache_dir: str = "out/cache"
     workers: int = 2
     mocap: SplitSpec = field(default_factory=lambda: SplitSpec(1600, 60, 1))
+    # share of mocap clips (the last ones) that every prior and relation network holds out
+    # (sa3dhp.data.splits); it does not change what is generated
+    mocap_holdout: float = 0.1
     source_train: SplitSpec = field(default_factory=lambda: SplitSpec(800, 20, 5))
     source_val: SplitSpec = field(default_factory=lambda: SplitSpec(100, 20, 5))
     target_train: SplitSpec = field(default_factory=lambda: SplitSpec(240, 60, 1))
@@ -174,6 +177,8 @@ def validate(cfg: WorldConfig) -> None:
         raise ValueError(
             f"data.target_look='{cfg.target_look}': choose from {', '.join(TARGET_LOOKS)}"
         )
+    if not 0 < cfg.mocap_holdout < 1:
+        raise ValueError(f"data.mocap_holdout={cfg.mocap_holdout}: must be in (0, 1)")
     if cfg.workers < 1:
         raise ValueError(f"data.workers={cfg.workers}: must be >= 1")
     for split in SPLITS:
@@ -205,6 +210,7 @@ def world_hash(cfg: WorldConfig) -> str:
     d = asdict(cfg) if not isinstance(cfg, dict) else dict(cfg)
     d.pop("cache_dir", None)
     d.pop("workers", None)
+    d.pop("mocap_holdout", None)  # chooses held-out clips, generates nothing
     d["generator_version"] = GENERATOR_VERSION
     blob = json.dumps(d, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:12]

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from sa3dhp.checkpoint import load_checkpoint, save_checkpoint
+from sa3dhp.data import splits
 from sa3dhp.models.motion_prior import MotionPrior
 from sa3dhp.models.pose_prior import PosePrior
 from sa3dhp.provenance import check as check_provenance
@@ -47,7 +48,6 @@ class MotionPriorConfig:
     slow_fraction: float = 0.5  # share of windows sampled at 15 FPS
     backward_fraction: float = 0.5  # share of windows reversed
     augment_yaw: bool = True  # turns about the camera vertical (off: 72 vs 66 mm in one test)
-    val_fraction: float = 0.1
     checkpoint_every: int = 500
     log_every: int = 50
 
@@ -100,8 +100,11 @@ def train(
     seed: int = 0,
     device: str = "auto",
     provenance: dict | None = None,
+    holdout: float = 0.1,
 ) -> dict:
     """Train the motion prior on mocap clips; resumes from ``run_dir`` if possible.
+
+    The last ``holdout`` share of clips is held out (:mod:`sa3dhp.data.splits`).
 
     ``provenance`` (:mod:`sa3dhp.provenance`) is stored in every checkpoint and, when given, an
     existing checkpoint with another record is refused before anything is loaded.
@@ -111,10 +114,9 @@ def train(
     """
     run_dir = Path(run_dir)
     ctx = init_distributed(device)
-    clips = clip_array(poses, clip)
-    n_val = max(1, round(len(clips) * cfg.val_fraction))
-    train_clips = torch.as_tensor(clips[:-n_val], dtype=torch.float32)
-    val_clips = torch.as_tensor(clips[-n_val:], dtype=torch.float32)
+    train_np, val_np = splits.split_clips(clip_array(poses, clip), holdout)
+    train_clips = torch.as_tensor(train_np, dtype=torch.float32)
+    val_clips = torch.as_tensor(val_np, dtype=torch.float32)
     pose_prior = pose_prior.to(ctx.device).eval().requires_grad_(False)
     torch.manual_seed(seed)
     model = build_model(cfg).to(ctx.device)

@@ -49,6 +49,7 @@ import torch
 from sa3dhp import kinematics as kin
 from sa3dhp import plausibility, relations
 from sa3dhp.checkpoint import load_checkpoint, save_checkpoint
+from sa3dhp.data import splits
 from sa3dhp.inference import POSE_PRIOR_STAGE
 from sa3dhp.models.pose_prior import LATENT_DIM, LatentCritic, PosePrior
 from sa3dhp.provenance import check as check_provenance
@@ -83,7 +84,6 @@ class PosePriorConfig:
     augment_flip: bool = True
     roll_deg: float = 60.0  # turn a share of poses about the optical axis by up to this angle
     roll_prob: float = 0.3  # that share (so in-plane relations land in the prior's range)
-    val_fraction: float = 0.1
     checkpoint_every: int = 500
     log_every: int = 50
 
@@ -96,14 +96,6 @@ def arch_of(cfg: PosePriorConfig) -> dict:
 def build_model(cfg: PosePriorConfig) -> PosePrior:
     """The pose prior described by ``cfg``."""
     return PosePrior(arch=cfg.arch, hidden=cfg.hidden, blocks=cfg.blocks, lengths=cfg.lengths)
-
-
-def split_mocap_poses(poses: np.ndarray, clip: np.ndarray, val_fraction: float):
-    """Train/held-out split by clip (the last ``val_fraction`` of clips are held out)."""
-    ids = np.unique(clip)
-    n_val = max(1, round(len(ids) * val_fraction))
-    val_mask = np.isin(clip, ids[-n_val:])
-    return poses[~val_mask], poses[val_mask]
 
 
 def random_yaw(n: int, generator: torch.Generator) -> torch.Tensor:
@@ -198,8 +190,11 @@ def train(
     seed: int = 0,
     device: str = "auto",
     provenance: dict | None = None,
+    holdout: float = 0.1,
 ) -> dict:
     """Train the pose prior on mocap poses ``(F, 17, 3)``; resumes from ``run_dir`` if possible.
+
+    The last ``holdout`` share of clips is held out (:mod:`sa3dhp.data.splits`).
 
     ``provenance`` (:mod:`sa3dhp.provenance`) is stored in every checkpoint and, when given, an
     existing checkpoint with another record is refused before anything is loaded.
@@ -211,7 +206,7 @@ def train(
         raise ValueError(f"pose_prior.gan must be 'wgan-gp' or 'bce', got '{cfg.gan}'")
     run_dir = Path(run_dir)
     ctx = init_distributed(device)
-    train_poses, val_poses = split_mocap_poses(poses, clip, cfg.val_fraction)
+    train_poses, val_poses = splits.split_frames(poses, clip, holdout)
     data = torch.as_tensor(train_poses, dtype=torch.float32)
     torch.manual_seed(seed)
     model = build_model(cfg).to(ctx.device)

@@ -30,6 +30,7 @@ import torch
 
 from sa3dhp import relations as rel
 from sa3dhp.checkpoint import CheckpointError, checkpoint_info, load_weights, save_checkpoint
+from sa3dhp.data import splits
 from sa3dhp.models.motion_prior import MOTION_DIM, MotionPrior
 from sa3dhp.models.pose_prior import LATENT_DIM, PosePrior
 from sa3dhp.models.relation_net import RelationNet
@@ -184,15 +185,15 @@ class RelationData:
 
     Args:
         poses: mocap poses ``(F, 17, 3)`` mm; ``clip``: clip id per frame ``(F,)`` (equal-length
-            clips); the last ``val_fraction`` of clips are held out (as for the priors).
+            clips); ``holdout``: the share of clips held out, as for the priors
+            (:mod:`sa3dhp.data.splits`).
     """
 
-    def __init__(self, poses: np.ndarray, clip: np.ndarray, val_fraction: float) -> None:
+    def __init__(self, poses: np.ndarray, clip: np.ndarray, holdout: float) -> None:
         from sa3dhp.train.motion_prior import clip_array
 
         clips = torch.as_tensor(clip_array(poses, clip), dtype=torch.float32)
-        n_val = max(1, round(len(clips) * val_fraction))
-        self.train_clips, self.val_clips = clips[:-n_val], clips[-n_val:]
+        self.train_clips, self.val_clips = splits.split_clips(clips, holdout)
         self.train_poses = self.train_clips.flatten(0, 1)
         self.val_poses = self.val_clips.flatten(0, 1)
 
