@@ -511,6 +511,7 @@ def adabn(cfg: Config, run_name: str = ADABN_DIR, source_ckpt=None) -> dict:
         stage=source.STAGE,
         arch=source.arch_of(cfg.source),
         models={"G": model},
+        config=cfg.adapt,
         extra={"variant": "adabn", "pose_prior": str(prior_path), "init": str(init)},
         provenance=record,
     )

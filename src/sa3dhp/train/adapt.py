@@ -45,7 +45,6 @@ import torch
 from torch import nn
 
 from sa3dhp import relations as rel
-from sa3dhp.checkpoint import load_checkpoint, save_checkpoint
 from sa3dhp.device import autocast, resolve_device
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.motion_prior import MOTION_DIM, MotionPrior
@@ -60,8 +59,8 @@ from sa3dhp.train.adapt_terms import (
     pose_preserving,
     spread_hinge,
 )
-from sa3dhp.train.logging import RunLogger
-from sa3dhp.train.sampling import crash_hook, mix_seed, seed_step, step_generator
+from sa3dhp.train.sampling import mix_seed, seed_step, step_generator
+from sa3dhp.train.trainer import Trainer
 
 STAGE = source_train.STAGE  # an adapted G is a G checkpoint: `evaluate` reads it as such
 
@@ -366,18 +365,28 @@ def train(
         f"loss{i}": torch.optim.Adam(adapter.params(i, backbone), lr=adapter.lr(i))
         for i in range(len(adapter.terms))
     }
-    models = {"G": model, **{k: v for k, v in adapter.heads.items()}}
-    start = 0
-    if ckpt.exists():
-        start = load_checkpoint(ckpt, stage=STAGE, arch=arch, models=models, optimizers=opts)[
-            "step"
-        ]
-    logger = RunLogger(run_dir, total_steps=cfg.steps, desc="adapt")
-    logger.start(start)
     names = [adapter.name(i) for i in range(len(adapter.terms))]
+    trainer = Trainer(
+        run_dir,
+        stage=STAGE,
+        arch=arch or {},
+        models={"G": model, **{k: v for k, v in adapter.heads.items()}},
+        optimizers=opts,
+        steps=cfg.steps,
+        checkpoint_every=cfg.checkpoint_every,
+        log_every=cfg.log_every,
+        provenance=provenance,
+        config=cfg,
+        extra={"variant": "adapted", "losses": list(cfg.losses), **(extra or {})},
+        desc="adapt",
+        # one record per term around every multiple of log_every (the terms take turns)
+        should_log=lambda step: (step + 1) % cfg.log_every < len(names) or step + 1 == cfg.steps,
+    )
+    start = trainer.resume()
     tail: dict[str, list[float]] = {n: [] for n in names}
-    for step in range(start, cfg.steps):
-        i = step % len(adapter.terms)
+
+    def train_step(step: int, lr: float | None) -> dict:
+        i = step % len(adapter.terms)  # one Adam per term, in turn
         opt = opts[f"loss{i}"]
         gen = step_generator(seed * 7907 + 11, step)
         seed_step(seed * 7907 + 11, step, 1)  # any global-RNG draw is keyed by the step
@@ -388,21 +397,10 @@ def train(
             opt.step()
         if step >= cfg.steps - max(len(names), cfg.steps // 4):
             tail[names[i]].append(out["loss"].item())
-        if (step + 1) % cfg.log_every < len(names) or step + 1 == cfg.steps:
-            logger.log(step + 1, **{names[i]: out["loss"].item(), "z_std": out["z_std"].item()})
-        if report_sets and cfg.eval_every > 0 and (step + 1) % cfg.eval_every == 0:
-            logger.log(step + 1, **_report(model, prior, report_sets, dev))
-        if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps:
-            save_checkpoint(
-                ckpt,
-                stage=STAGE,
-                arch=arch or {},
-                models=models,
-                optimizers=opts,
-                step=step + 1,
-                extra={"variant": "adapted", "losses": list(cfg.losses), **(extra or {})},
-                provenance=provenance,
-            )
-        crash_hook(step + 1)
-    logger.close()
+        return {names[i]: out["loss"], "z_std": out["z_std"]}
+
+    def evaluate() -> dict:
+        return _report(model, prior, report_sets, dev)  # type: ignore[arg-type]
+
+    trainer.fit(train_step, start, evaluate if report_sets else None, cfg.eval_every)
     return {n: round(sum(v) / len(v), 5) for n, v in tail.items() if v}

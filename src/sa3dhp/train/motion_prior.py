@@ -17,15 +17,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sa3dhp.checkpoint import load_checkpoint, save_checkpoint
 from sa3dhp.data import splits
 from sa3dhp.models.motion_prior import MotionPrior
 from sa3dhp.models.pose_prior import PosePrior
-from sa3dhp.provenance import check as check_provenance
 from sa3dhp.train.distributed import init_distributed
-from sa3dhp.train.logging import RunLogger
 from sa3dhp.train.pose_prior import augment_poses
-from sa3dhp.train.sampling import cosine_lr, crash_hook, step_generator
+from sa3dhp.train.sampling import step_generator
+from sa3dhp.train.trainer import Trainer
 
 STAGE = "motion_prior"
 
@@ -121,19 +119,23 @@ def train(
     torch.manual_seed(seed)
     model = build_model(cfg).to(ctx.device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    ckpt = run_dir / "checkpoint.safetensors"
-    start = 0
-    if ckpt.exists():
-        if provenance is not None:
-            check_provenance(ckpt, provenance, STAGE)
-        start = load_checkpoint(
-            ckpt,
-            stage=STAGE,
-            arch=arch_of(cfg),
-            models={"motion": model},
-            optimizers={"motion": opt},
-        )["step"]
-    elif cfg.skip and cfg.pca_windows > 0:  # a fresh run starts from the linear (PCA) code
+    trainer = Trainer(
+        run_dir,
+        stage=STAGE,
+        arch=arch_of(cfg),
+        models={"motion": model},
+        optimizers={"motion": opt},
+        steps=cfg.steps,
+        checkpoint_every=cfg.checkpoint_every,
+        log_every=cfg.log_every,
+        ctx=ctx,
+        provenance=provenance,
+        config=cfg,
+        extra={"written_by_rank": ctx.rank, "world_size": ctx.world_size},
+        schedule=[(opt, cfg.lr)],
+    )
+    start = trainer.resume()
+    if start == 0 and cfg.skip and cfg.pca_windows > 0:  # a fresh run starts from the PCA code
         gen = step_generator(seed * 1000 + 999_983, 0)
         y = sample_windows(
             train_clips, cfg.pca_windows, cfg.seq_len, gen, cfg.slow_fraction,
@@ -144,11 +146,9 @@ def train(
             z = pose_prior.encode(y.flatten(0, 1)).view(*y.shape[:2], -1)
         model.init_skip_pca(z, whitening=cfg.pca_whitening)
     ddp_model = ctx.wrap(model)
-    logger = RunLogger(run_dir, enabled=ctx.is_main, total_steps=cfg.steps, desc=STAGE)
-    logger.start(start)
     per_rank = cfg.batch_size // ctx.world_size
-    for step in range(start, cfg.steps):
-        lr = cosine_lr(opt, cfg.lr, step, cfg.steps)
+
+    def train_step(step: int, lr: float | None) -> dict:
         gen = step_generator(seed * 1000 + ctx.rank, step)
         y = sample_windows(
             train_clips, per_rank, cfg.seq_len, gen, cfg.slow_fraction, cfg.backward_fraction
@@ -168,22 +168,9 @@ def train(
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
-            logger.log(step + 1, loss=loss.item(), rec_mm=loss_pose.item() * 1000.0, lr=lr)
-        if ctx.is_main and ((step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps):
-            save_checkpoint(
-                ckpt,
-                stage=STAGE,
-                arch=arch_of(cfg),
-                models={"motion": model},
-                optimizers={"motion": opt},
-                step=step + 1,
-                config=None,
-                extra={"written_by_rank": ctx.rank, "world_size": ctx.world_size},
-                provenance=provenance,
-            )
-        crash_hook(step + 1)
-    logger.close()
+        return {"loss": loss, "rec_mm": lambda: loss_pose.item() * 1000.0}
+
+    trainer.fit(train_step, start)
     out = evaluate_reconstruction(model, pose_prior, val_clips, cfg.seq_len, seed)
     ctx.close()
     return out

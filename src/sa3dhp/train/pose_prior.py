@@ -48,14 +48,12 @@ import torch
 
 from sa3dhp import kinematics as kin
 from sa3dhp import plausibility, relations
-from sa3dhp.checkpoint import load_checkpoint, save_checkpoint
 from sa3dhp.data import splits
 from sa3dhp.inference import POSE_PRIOR_STAGE
 from sa3dhp.models.pose_prior import LATENT_DIM, LatentCritic, PosePrior
-from sa3dhp.provenance import check as check_provenance
 from sa3dhp.train.distributed import init_distributed
-from sa3dhp.train.logging import RunLogger
-from sa3dhp.train.sampling import EpochSampler, cosine_lr, crash_hook, step_generator
+from sa3dhp.train.sampling import EpochSampler, step_generator
+from sa3dhp.train.trainer import Trainer
 
 STAGE = POSE_PRIOR_STAGE
 
@@ -213,27 +211,29 @@ def train(
     critic = LatentCritic().to(ctx.device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     opt_c = torch.optim.Adam(critic.parameters(), lr=cfg.critic_lr, betas=(0.5, 0.9))
-    ckpt = run_dir / "checkpoint.safetensors"
-    start = 0
-    if ckpt.exists():
-        if provenance is not None:
-            check_provenance(ckpt, provenance, STAGE)
-        start = load_checkpoint(
-            ckpt,
-            stage=STAGE,
-            arch=arch_of(cfg),
-            models={"prior": model, "critic": critic},
-            optimizers={"prior": opt, "critic": opt_c},
-        )["step"]
+    trainer = Trainer(
+        run_dir,
+        stage=STAGE,
+        arch=arch_of(cfg),
+        models={"prior": model, "critic": critic},
+        optimizers={"prior": opt, "critic": opt_c},
+        steps=cfg.steps,
+        checkpoint_every=cfg.checkpoint_every,
+        log_every=cfg.log_every,
+        ctx=ctx,
+        provenance=provenance,
+        config=cfg,
+        extra={"written_by_rank": ctx.rank, "world_size": ctx.world_size},
+        schedule=[(opt, cfg.lr)],
+    )
+    start = trainer.resume()
     # the critic's gradient penalty needs double backward, which DDP does not support: both
     # networks are synchronised by averaging gradients over ranks instead (same result)
     ctx.broadcast_params(model)
     ctx.broadcast_params(critic)
     sampler = EpochSampler(len(data), cfg.batch_size, seed, ctx.rank, ctx.world_size)
-    logger = RunLogger(run_dir, enabled=ctx.is_main, total_steps=cfg.steps, desc=STAGE)
-    logger.start(start)
-    for step in range(start, cfg.steps):
-        lr = cosine_lr(opt, cfg.lr, step, cfg.steps)
+
+    def train_step(step: int, lr: float | None) -> dict:
         gen = step_generator(seed * 1009 + ctx.rank, step)
         y = augment_poses(data[sampler.batch_indices(step)], gen, cfg.augment_yaw, cfg.augment_flip)
         if cfg.roll_deg > 0:
@@ -273,30 +273,15 @@ def train(
         loss.backward()
         ctx.sync_grads(model)
         opt.step()
-        if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
-            logger.log(
-                step + 1,
-                loss=loss.item(),
-                rec_mm=loss_rec.item() * 1000.0,
-                adv=loss_adv.item(),
-                critic=loss_c.item(),
-                limits=loss_lim.item(),
-                lr=lr,
-            )
-        if ctx.is_main and ((step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps):
-            save_checkpoint(
-                ckpt,
-                stage=STAGE,
-                arch=arch_of(cfg),
-                models={"prior": model, "critic": critic},
-                optimizers={"prior": opt, "critic": opt_c},
-                step=step + 1,
-                config=None,
-                extra={"written_by_rank": ctx.rank, "world_size": ctx.world_size},
-                provenance=provenance,
-            )
-        crash_hook(step + 1)
-    logger.close()
+        return {
+            "loss": loss,
+            "rec_mm": lambda: loss_rec.item() * 1000.0,
+            "adv": loss_adv,
+            "critic": loss_c,
+            "limits": loss_lim,
+        }
+
+    trainer.fit(train_step, start)
     metrics = evaluate_reconstruction(model, val_poses)
     ctx.close()
     return metrics

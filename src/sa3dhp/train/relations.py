@@ -317,7 +317,9 @@ def train(
             "train_time_s": elapsed,
         }
         m = {k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()}
-        save_checkpoint(path, stage=STAGE, arch=arch, models={"T": net}, extra=m, provenance=record)
+        save_checkpoint(
+            path, stage=STAGE, arch=arch, models={"T": net}, config=cfg, extra=m, provenance=record
+        )
         out[name] = all_metrics[name] = m
         metrics_path.write_text(json.dumps(all_metrics, indent=1) + "\n")
     return out

@@ -18,15 +18,14 @@ import numpy as np
 import torch
 
 from sa3dhp import relations
-from sa3dhp.checkpoint import load_checkpoint, load_weights, save_checkpoint
+from sa3dhp.checkpoint import load_weights
 from sa3dhp.device import autocast
 from sa3dhp.inference import G_STAGE, predict_poses
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.pose_prior import PosePrior
-from sa3dhp.provenance import check as check_provenance
 from sa3dhp.train.distributed import init_distributed
-from sa3dhp.train.logging import RunLogger
-from sa3dhp.train.sampling import EpochSampler, cosine_lr, crash_hook, step_generator
+from sa3dhp.train.sampling import EpochSampler, step_generator
+from sa3dhp.train.trainer import Trainer
 
 STAGE = G_STAGE
 
@@ -179,28 +178,35 @@ def train(
     if prior is not None:
         prior = prior.to(ctx.device).eval().requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    ckpt = run_dir / "checkpoint.safetensors"
-    start = 0
-    if ckpt.exists() and provenance is not None:
-        check_provenance(ckpt, provenance, STAGE)
-    if cfg.init and not ckpt.exists():
+    trainer = Trainer(
+        run_dir,
+        stage=STAGE,
+        arch=arch_of(cfg),
+        models={"G": model},
+        optimizers={"G": opt},
+        steps=cfg.steps,
+        checkpoint_every=cfg.checkpoint_every,
+        log_every=cfg.log_every,
+        ctx=ctx,
+        provenance=provenance,
+        config=cfg,
+        extra={"split": cfg.split, **(extra or {})},
+        desc=cfg.split,
+        schedule=[(opt, cfg.lr)],
+    )
+    trainer.check()
+    if cfg.init and not trainer.checkpoint.exists():
         model.load_state_dict(load_weights(cfg.init, STAGE, arch_of(cfg))["G"])
-    if ckpt.exists():
-        start = load_checkpoint(
-            ckpt, stage=STAGE, arch=arch_of(cfg), models={"G": model}, optimizers={"G": opt}
-        )["step"]
+    start = trainer.resume()
     net = ctx.wrap(model)
     sampler = EpochSampler(len(x_all), cfg.batch_size, seed, ctx.rank, ctx.world_size)
-    logger = RunLogger(run_dir, enabled=ctx.is_main, total_steps=cfg.steps, desc=cfg.split)
-    logger.start(start)
     held = {
         k: (torch.as_tensor(x).permute(0, 3, 1, 2), torch.as_tensor(y, dtype=torch.float32))
         for k, (x, y) in (eval_sets or {}).items()
     }
-    last = {}
     model.train()
-    for step in range(start, cfg.steps):
-        lr = cosine_lr(opt, cfg.lr, step, cfg.steps)
+
+    def train_step(step: int, lr: float | None) -> dict:
         gen = step_generator(seed * 1009 + ctx.rank, step)
         idx = sampler.batch_indices(step)
         x = x_all[idx]
@@ -219,25 +225,11 @@ def train(
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
-            mpjpe = (pred.detach() - y).norm(dim=-1).mean().item()
-            last = {"train_mpjpe_mm": mpjpe}
-            logger.log(step + 1, loss=loss.item(), mpjpe_mm=mpjpe, lr=lr)
-        if held and ctx.is_main and cfg.eval_every > 0 and (step + 1) % cfg.eval_every == 0:
-            logger.log(step + 1, **heldout_mpjpe(model, prior, held, ctx.device))
-        if ctx.is_main and ((step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps):
-            save_checkpoint(
-                ckpt,
-                stage=STAGE,
-                arch=arch_of(cfg),
-                models={"G": model},
-                optimizers={"G": opt},
-                step=step + 1,
-                config=None,
-                extra={"split": cfg.split, **(extra or {})},
-                provenance=provenance,
-            )
-        crash_hook(step + 1)
-    logger.close()
+        return {"loss": loss, "mpjpe_mm": lambda: (pred.detach() - y).norm(dim=-1).mean().item()}
+
+    def evaluate() -> dict:
+        return heldout_mpjpe(model, prior, held, ctx.device)
+
+    last = trainer.fit(train_step, start, evaluate if held else None, cfg.eval_every)
     ctx.close()
-    return last
+    return {"train_mpjpe_mm": last["mpjpe_mm"]} if last else {}

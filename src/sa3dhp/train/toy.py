@@ -1,10 +1,11 @@
 """A tiny example stage: a small MLP learns a fixed random linear map (200 samples).
 
-It exercises every training building block (:mod:`sa3dhp.checkpoint`, :mod:`sa3dhp.train.sampling`,
-:mod:`sa3dhp.train.distributed`, :mod:`sa3dhp.train.logging`) in the loop every stage follows,
-and is the template for new stages::
+It is the template of a stage, as every stage of Algorithm 1 is written: build the models and
+optimizers, write the step, and hand it to :class:`sa3dhp.train.trainer.Trainer`, which owns
+the loop::
 
-    resume from the latest checkpoint -> for each step: lr -> eval/checkpoint -> step -> log
+    resume (provenance checked) -> for each step: lr -> step -> NaN guard -> log -> eval ->
+    checkpoint
 
 Run it alone or under torchrun (``key=value`` overrides, optionally after a YAML file)::
 
@@ -19,7 +20,6 @@ exit abruptly, ``os._exit(17)``, right after step ``k``, for tests).
 from __future__ import annotations
 
 import json
-import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,12 +27,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from sa3dhp.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from sa3dhp.config import merge_config, save_config
 from sa3dhp.device import autocast
 from sa3dhp.train.distributed import init_distributed
-from sa3dhp.train.logging import RunLogger
-from sa3dhp.train.sampling import EpochSampler, crash_hook, seed_step
+from sa3dhp.train.sampling import EpochSampler, seed_step
+from sa3dhp.train.trainer import Trainer
 
 STAGE = "toy"
 IN_DIM, OUT_DIM = 8, 4
@@ -101,7 +100,6 @@ def train(cfg: ToyConfig) -> dict:
     """
     ctx = init_distributed(cfg.device)
     run_dir = Path(cfg.run_dir)
-    ckpt_path = run_dir / f"{STAGE}.safetensors"
     x, y = make_data(cfg.num_samples, cfg.seed)
     n_val = max(1, cfg.num_samples // 5)
     x_train, y_train, x_val, y_val = x[n_val:], y[n_val:], x[:n_val], y[:n_val]
@@ -110,47 +108,29 @@ def train(cfg: ToyConfig) -> dict:
     torch.manual_seed(cfg.seed)  # same initial weights on every rank
     model = ToyMLP(cfg.hidden, cfg.dropout).to(ctx.device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
-    start = 0
-    latest = latest_checkpoint(run_dir, STAGE)
-    if latest is not None:
-        start = load_checkpoint(
-            latest, stage=STAGE, arch=arch_of(cfg), models={"mlp": model}, optimizers={"mlp": opt}
-        )["step"]
+    trainer = Trainer(
+        run_dir,
+        stage=STAGE,
+        arch=arch_of(cfg),
+        models={"mlp": model},
+        optimizers={"mlp": opt},
+        steps=cfg.steps,
+        checkpoint_every=cfg.checkpoint_every,
+        log_every=cfg.log_every,
+        ctx=ctx,
+        config=cfg,
+        schedule=[(opt, cfg.lr)],  # cosine decay, a function of the step only
+        checkpoint_name=f"{STAGE}.safetensors",
+    )
+    start = trainer.resume()
     if ctx.is_main:
         save_config(cfg, run_dir)
     ddp_model = ctx.wrap(model)
     sampler = EpochSampler(len(x_train), cfg.batch_size, cfg.seed, ctx.rank, ctx.world_size)
-    logger = RunLogger(run_dir, ctx.is_main, cfg.steps, STAGE, start_step=start)
-    written = 0
+    logged = {"loss": float("nan")}
 
-    def checkpoint(step: int, val_loss: float) -> None:
-        nonlocal written
-        if ctx.is_main:
-            save_checkpoint(
-                ckpt_path,
-                stage=STAGE,
-                arch=arch_of(cfg),
-                models={"mlp": model},
-                optimizers={"mlp": opt},
-                step=step,
-                config=cfg,
-                extra={"val_loss": val_loss},
-            )
-            written += 1
-
-    train_loss = float("nan")
-    for step in range(start, cfg.steps):
-        # learning rate: cosine decay, a function of the step only
-        lr = cfg.lr * 0.5 * (1 + math.cos(math.pi * step / cfg.steps))
-        for group in opt.param_groups:
-            group["lr"] = lr
-        # evaluate and checkpoint (the state after `step` steps)
-        if step > start and step % cfg.checkpoint_every == 0:
-            val_loss = evaluate(model, x_val, y_val)
-            logger.log(step, val_loss=val_loss)
-            checkpoint(step, val_loss)
-        # one optimisation step; its randomness depends on (seed, step, rank) only
-        seed_step(cfg.seed, step, ctx.rank)
+    def train_step(step: int, lr: float | None) -> dict:
+        seed_step(cfg.seed, step, ctx.rank)  # its randomness depends on (seed, step, rank) only
         idx = sampler.batch_indices(step)
         xb, yb = x_train[idx].to(ctx.device), y_train[idx].to(ctx.device)
         with autocast(ctx.device, enabled=cfg.amp):
@@ -158,16 +138,23 @@ def train(cfg: ToyConfig) -> dict:
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        # log (every rank joins the all-reduce, rank 0 writes)
-        if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
-            train_loss = float(ctx.all_reduce_mean(loss.detach()))
-            logger.log(step + 1, loss=train_loss, lr=lr)
-        crash_hook(step + 1)  # test hook: SA3DHP_CRASH_AT_STEP
+
+        def mean_loss() -> float:  # every rank joins the all-reduce when a step is logged
+            logged["loss"] = float(ctx.all_reduce_mean(loss.detach()))
+            return logged["loss"]
+
+        return {"loss": mean_loss}
+
+    # held-out loss at every checkpoint (report only)
+    trainer.fit(
+        train_step,
+        start,
+        lambda: {"val_loss": evaluate(model, x_val, y_val)},
+        eval_every=cfg.checkpoint_every,
+    )
     val_loss = evaluate(model, x_val, y_val)
-    if start < cfg.steps:
-        logger.log(cfg.steps, val_loss=val_loss)
-        checkpoint(cfg.steps, val_loss)
-    logger.close()
+    train_loss = logged["loss"]
+    written = trainer.written
     ctx.close()
     return {
         "step": cfg.steps,
