@@ -366,17 +366,14 @@ def train(
         for i in range(len(adapter.terms))
     }
     names = [adapter.name(i) for i in range(len(adapter.terms))]
-    trainer = Trainer(
+    trainer = Trainer.for_stage(
         run_dir,
+        cfg,
         stage=STAGE,
         arch=arch or {},
         models={"G": model, **{k: v for k, v in adapter.heads.items()}},
         optimizers=opts,
-        steps=cfg.steps,
-        checkpoint_every=cfg.checkpoint_every,
-        log_every=cfg.log_every,
         provenance=provenance,
-        config=cfg,
         extra={"variant": "adapted", "losses": list(cfg.losses), **(extra or {})},
         desc="adapt",
         # one record per term around every multiple of log_every (the terms take turns)

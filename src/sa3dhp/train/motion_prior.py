@@ -119,18 +119,15 @@ def train(
     torch.manual_seed(seed)
     model = build_model(cfg).to(ctx.device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    trainer = Trainer(
+    trainer = Trainer.for_stage(
         run_dir,
+        cfg,
         stage=STAGE,
         arch=arch_of(cfg),
         models={"motion": model},
         optimizers={"motion": opt},
-        steps=cfg.steps,
-        checkpoint_every=cfg.checkpoint_every,
-        log_every=cfg.log_every,
         ctx=ctx,
         provenance=provenance,
-        config=cfg,
         extra={"written_by_rank": ctx.rank, "world_size": ctx.world_size},
         schedule=[(opt, cfg.lr)],
     )

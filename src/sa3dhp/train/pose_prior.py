@@ -211,18 +211,15 @@ def train(
     critic = LatentCritic().to(ctx.device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     opt_c = torch.optim.Adam(critic.parameters(), lr=cfg.critic_lr, betas=(0.5, 0.9))
-    trainer = Trainer(
+    trainer = Trainer.for_stage(
         run_dir,
+        cfg,
         stage=STAGE,
         arch=arch_of(cfg),
         models={"prior": model, "critic": critic},
         optimizers={"prior": opt, "critic": opt_c},
-        steps=cfg.steps,
-        checkpoint_every=cfg.checkpoint_every,
-        log_every=cfg.log_every,
         ctx=ctx,
         provenance=provenance,
-        config=cfg,
         extra={"written_by_rank": ctx.rank, "world_size": ctx.world_size},
         schedule=[(opt, cfg.lr)],
     )

@@ -178,18 +178,15 @@ def train(
     if prior is not None:
         prior = prior.to(ctx.device).eval().requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    trainer = Trainer(
+    trainer = Trainer.for_stage(
         run_dir,
+        cfg,
         stage=STAGE,
         arch=arch_of(cfg),
         models={"G": model},
         optimizers={"G": opt},
-        steps=cfg.steps,
-        checkpoint_every=cfg.checkpoint_every,
-        log_every=cfg.log_every,
         ctx=ctx,
         provenance=provenance,
-        config=cfg,
         extra={"split": cfg.split, **(extra or {})},
         desc=cfg.split,
         schedule=[(opt, cfg.lr)],

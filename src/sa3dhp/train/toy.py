@@ -108,17 +108,14 @@ def train(cfg: ToyConfig) -> dict:
     torch.manual_seed(cfg.seed)  # same initial weights on every rank
     model = ToyMLP(cfg.hidden, cfg.dropout).to(ctx.device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
-    trainer = Trainer(
+    trainer = Trainer.for_stage(
         run_dir,
+        cfg,
         stage=STAGE,
         arch=arch_of(cfg),
         models={"mlp": model},
         optimizers={"mlp": opt},
-        steps=cfg.steps,
-        checkpoint_every=cfg.checkpoint_every,
-        log_every=cfg.log_every,
         ctx=ctx,
-        config=cfg,
         schedule=[(opt, cfg.lr)],  # cosine decay, a function of the step only
         checkpoint_name=f"{STAGE}.safetensors",
     )

@@ -105,6 +105,19 @@ class Trainer:
         self.last_saved = 0
         self.written = 0  # checkpoints this process wrote
 
+    @classmethod
+    def for_stage(cls, run_dir: str | Path, cfg: Any, **kwargs: Any) -> Trainer:
+        """A trainer whose length, cadences and stored config come from the stage's config
+        section ``cfg`` (its ``steps``, ``checkpoint_every`` and ``log_every``)."""
+        return cls(
+            run_dir,
+            steps=cfg.steps,
+            checkpoint_every=cfg.checkpoint_every,
+            log_every=cfg.log_every,
+            config=cfg,
+            **kwargs,
+        )
+
     def _default_log(self, step: int) -> bool:
         return (step + 1) % self.log_every == 0 or step + 1 == self.steps
 
