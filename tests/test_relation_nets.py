@@ -9,6 +9,7 @@ from sa3dhp import scoring
 from sa3dhp.data import motion as motion_mod
 from sa3dhp.models.motion_prior import MotionPrior
 from sa3dhp.models.pose_prior import PosePrior
+from sa3dhp.train import relation_pairs as pairs_mod
 from sa3dhp.train import relations as trel
 
 
@@ -24,17 +25,17 @@ def test_relation_net_recovers_an_exactly_known_latent_map():
 
     net = trel.fit_relation(u[:5000], exact(u[:5000]), steps=1500, hidden=128, lr=2e-3)
     held_out = u[5000:]
-    err = trel.relative_error(net(held_out), exact(held_out), held_out)
+    err = pairs_mod.relative_error(net(held_out), exact(held_out), held_out)
     assert err < 0.1
     # an untrained network is far off: the test can fail
     untrained = trel.fit_relation(u[:10], exact(u[:10]), steps=0, hidden=128)
-    assert trel.relative_error(untrained(held_out), exact(held_out), held_out) > 0.5
+    assert pairs_mod.relative_error(untrained(held_out), exact(held_out), held_out) > 0.5
 
 
 def test_relative_error_edge_cases():
     a = torch.zeros(4, 3)
-    assert trel.relative_error(a, a, a) == 0.0
-    assert trel.relative_error(a + 1, a, a) == float("inf")
+    assert pairs_mod.relative_error(a, a, a) == 0.0
+    assert pairs_mod.relative_error(a + 1, a, a) == float("inf")
 
 
 def test_parse_relations_canonicalises_and_refuses_bad_names():
@@ -48,13 +49,13 @@ def test_parse_relations_canonicalises_and_refuses_bad_names():
 def test_motion_pairs_follow_the_relation():
     clips = torch.randn(3, 60, 17, 3) * 100
     slow = rel.get("slow-backward")
-    anchor, related = trel.motion_pairs(slow, clips, 30, 2, torch.Generator(), augment=False)
+    anchor, related = pairs_mod.motion_pairs(slow, clips, 30, 2, torch.Generator(), augment=False)
     assert anchor.shape == related.shape == (6, 30, 17, 3)
     src = clips.repeat_interleave(2, dim=0)  # span 60 = the clip: the start is 0
     assert torch.equal(anchor, src[:, ::2])
     assert torch.equal(related, src[:, 15:45].flip(1))
     with pytest.raises(ValueError, match="needs 60-frame clips"):
-        trel.motion_pairs(slow, clips[:, :40], 30, 1, torch.Generator())
+        pairs_mod.motion_pairs(slow, clips[:, :40], 30, 1, torch.Generator())
 
 
 def test_arch_dimension_follows_the_space():
@@ -72,7 +73,7 @@ def tiny_mocap():
         m = motion_mod.generate_motion(subject, 60, motion_mod.mocap_style(), rng).poses
         poses.append(m)
         clip.append(np.full(60, c))
-    return trel.RelationData(np.concatenate(poses), np.concatenate(clip), 0.25)
+    return pairs_mod.RelationData(np.concatenate(poses), np.concatenate(clip), 0.25)
 
 
 def test_identity_scores_zero_nonlocalness_and_full_plausibility(tiny_mocap):

@@ -7,7 +7,7 @@ from sa3dhp import pipeline
 from sa3dhp.config import load_config
 from sa3dhp.data import splits, synth
 from sa3dhp.train.motion_prior import clip_array
-from sa3dhp.train.relations import RelationData
+from sa3dhp.train.relation_pairs import RelationData
 
 
 def _mocap(clips: int = 10, length: int = 4):

@@ -285,7 +285,7 @@ def evaluate_image_model(
 
 def relation_data(cfg: Config):
     """Train/held-out mocap as the relation networks and the scorer use it."""
-    from sa3dhp.train.relations import RelationData
+    from sa3dhp.train.relation_pairs import RelationData
 
     mocap = load_split(cfg.data, "mocap", images=False)
     return RelationData(mocap.poses, mocap.clip, cfg.data.mocap_holdout)

@@ -30,6 +30,7 @@ from sa3dhp.checkpoint import CheckpointError
 from sa3dhp.models.motion_prior import MotionPrior
 from sa3dhp.models.pose_prior import PosePrior
 from sa3dhp.progress import progress_disabled
+from sa3dhp.train import relation_pairs as pairs_mod
 from sa3dhp.train import relations as trel
 
 #: Frame stride of motions in the nearest-neighbour comparison.
@@ -91,7 +92,7 @@ def _subsample(x: torch.Tensor, n: int, seed: int) -> torch.Tensor:
 def score_relations(
     names: list[str],
     cfg: trel.RelationsConfig,
-    data: trel.RelationData,
+    data: pairs_mod.RelationData,
     pose_prior: PosePrior,
     motion_prior: MotionPrior | None,
     run_dir: str | Path | None = None,
@@ -109,8 +110,10 @@ def score_relations(
     if motion_prior is not None:
         ident = rel.get("identity")
         per = max(1, cfg.reference_poses // (len(data.train_clips) * seq_len) + 1)
-        ref_m, _ = trel.motion_pairs(ident, data.train_clips, seq_len, per, gen)
-        held_m, _ = trel.motion_pairs(ident, data.val_clips, seq_len, cfg.windows_per_clip, gen)
+        ref_m, _ = pairs_mod.motion_pairs(ident, data.train_clips, seq_len, per, gen)
+        held_m, _ = pairs_mod.motion_pairs(
+            ident, data.val_clips, seq_len, cfg.windows_per_clip, gen
+        )
         checks["v"] = Typicality(ref_m, held_m)
     rows = []
     disable = not progress or progress_disabled()
@@ -119,7 +122,7 @@ def score_relations(
         space = trel.space_of(relation)
         if space == "v" and motion_prior is None:
             raise ValueError(f"'{name}' acts on time: train the motion prior first")
-        val = trel.build_pairs(
+        val = pairs_mod.build_pairs(
             relation, data, pose_prior, motion_prior, "val", cfg.score_poses,
             cfg.windows_per_clip, seed * 7919 + i,
         )  # fmt: skip
@@ -133,7 +136,7 @@ def score_relations(
             fit, source = 0.0, "exact"
         else:
             net, source = _network(relation, cfg, data, pose_prior, motion_prior, run_dir, seed)
-            fit = trel.relative_error(net(u), u_tau, u)
+            fit = pairs_mod.relative_error(net(u), u_tau, u)
         plaus = min(plaus_tau, plaus_anchor)
         d_norm = d / d_random if d_random > 0 else 0.0
         rows.append(
@@ -162,7 +165,7 @@ def _network(relation, cfg, data, pose_prior, motion_prior, run_dir, seed):
             return trel.load_relation(run_dir, relation.name, cfg.hidden), "trained"
         except CheckpointError:
             pass
-    pairs = trel.build_pairs(
+    pairs = pairs_mod.build_pairs(
         relation, data, pose_prior, motion_prior, "train", cfg.pose_pairs // 4,
         max(1, cfg.windows_per_clip // 2), seed + 17,
     )  # fmt: skip
