@@ -20,10 +20,11 @@ from pathlib import Path
 
 import torch
 
+from sa3dhp.data.augment import augment_images
 from sa3dhp.device import autocast, cpu_has_native_bf16
 from sa3dhp.models.pose_prior import PosePrior
 from sa3dhp.train.sampling import EpochSampler, step_generator
-from sa3dhp.train.source import SourceConfig, augment_images, build_model, pose_loss
+from sa3dhp.train.source import SourceConfig, build_model, pose_loss
 
 
 def profile(batch: int, layout: str, n_frames: int = 16_000, size: int = 64) -> dict:

@@ -13,7 +13,7 @@ from sa3dhp import checkpoint
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.motion_prior import MotionPrior
 from sa3dhp.models.relation_net import RelationNet
-from sa3dhp.train import adapt
+from sa3dhp.train import adapt, adapt_terms
 from sa3dhp.train import logging as run_logging
 
 
@@ -27,7 +27,11 @@ def test_parse_losses_checks_the_space_of_each_relation():
         adapt.parse_losses(["v:flip"])
     with pytest.raises(ValueError, match="bad entry 'xx'"):
         adapt.parse_losses(["xx"])
-    assert adapt.relation_names(adapt.DEMO_LOSSES) == ["flip", "flip-backward", "slow-backward"]
+    assert adapt_terms.relation_names(adapt.DEMO_LOSSES) == [
+        "flip",
+        "flip-backward",
+        "slow-backward",
+    ]
 
 
 def test_info_nce_prefers_matching_views():
@@ -91,7 +95,7 @@ def test_adabn_changes_statistics_not_weights():
     model = ImageToLatent("resnet18", weights="none", conv_channels=16, fc_hidden=16).eval()
     before = {k: v.clone() for k, v in model.state_dict().items()}
     images = torch.randint(0, 256, (40, 3, 32, 32), dtype=torch.uint8)
-    adapt.adabn(model, images, batch=16)
+    adapt_terms.adabn(model, images, batch=16)
     after = model.state_dict()
     changed = {k for k in before if not torch.equal(before[k], after[k])}
     assert any("running_mean" in k for k in changed)
@@ -154,7 +158,9 @@ def test_killed_adaptation_resumes_to_the_straight_run(tmp_path):
 
 def test_named_loss_sets_stand_for_their_terms():
     assert [k for k, _ in adapt.parse_losses(["paper"])] == ["cr", "z", "v", "v"]
-    assert adapt.relation_names(["paper"]) == adapt.relation_names(adapt.PAPER_LOSSES)
+    assert adapt_terms.relation_names(["paper"]) == adapt_terms.relation_names(
+        adapt_terms.PAPER_LOSSES
+    )
     with pytest.raises(ValueError, match="named set"):
         adapt.parse_losses(["papers"])
 

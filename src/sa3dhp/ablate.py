@@ -114,9 +114,9 @@ def _adapt_row(
 ) -> dict:
     """One adaptation row over ``seeds``, each from its own Gs (``gs[seed]`` = its metrics)."""
     from sa3dhp import pipeline
-    from sa3dhp.train import adapt as adapt_train
+    from sa3dhp.train import adapt_terms
 
-    names = adapt_train.relation_names(losses)
+    names = adapt_terms.relation_names(losses)
     if names:
         pipeline.train_relations(cfg, names)
     results, deltas = [], []

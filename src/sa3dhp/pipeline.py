@@ -407,23 +407,23 @@ def _adapt_config(cfg: Config, losses: list[str] | None):
 
 
 def _needs_motion(losses: list[str]) -> bool:
-    from sa3dhp.train import adapt as adapt_train
+    from sa3dhp.train import adapt_terms
 
-    return any(k in ("hcr", "v") for k, _ in adapt_train.parse_losses(losses))
+    return any(k in ("hcr", "v") for k, _ in adapt_terms.parse_losses(losses))
 
 
 def adapt_record(cfg: Config, losses: list[str] | None = None, source_ckpt=None) -> dict:
     """Provenance record of an adaptation run: the ``adapt`` section with ``losses`` (without
     ``adabn_frames``), seed, target_train, parents Gs (``init``), pose prior, motion prior (when
     a term needs it) and each relation network used (``relations/NAME``)."""
-    from sa3dhp.train import adapt as adapt_train
+    from sa3dhp.train import adapt_terms
     from sa3dhp.train import relations as trel
 
     acfg = _adapt_config(cfg, losses)
     parents = {"init": _source_path(cfg, source_ckpt), "pose_prior": _pose_prior_path(cfg)}
     if _needs_motion(acfg.losses):
         parents["motion_prior"] = _motion_prior_path(cfg)
-    for n in adapt_train.relation_names(acfg.losses):
+    for n in adapt_terms.relation_names(acfg.losses):
         parents[f"relations/{n}"] = trel.checkpoint_path(stage_dir(cfg, RELATIONS_DIR), n)
     return prov.stage_record(
         acfg,
@@ -444,10 +444,10 @@ def adapt(
 ) -> dict:
     """Algorithm 1 steps 8-11 from Gs on unlabelled target_train; the last step is the result."""
     from sa3dhp.train import adapt as adapt_train
-    from sa3dhp.train import source
+    from sa3dhp.train import adapt_terms, source
 
     acfg = _adapt_config(cfg, losses)
-    names = adapt_train.relation_names(acfg.losses)
+    names = adapt_terms.relation_names(acfg.losses)
     needs_motion = _needs_motion(acfg.losses)
     run_dir = stage_dir(cfg, run_name)
     _start(run_dir, force)
@@ -494,8 +494,7 @@ def adabn_record(cfg: Config, source_ckpt=None) -> dict:
 def adabn(cfg: Config, run_name: str = ADABN_DIR, source_ckpt=None) -> dict:
     """The AdaBN baseline: Gs with every BatchNorm's statistics re-estimated on target_train
     (recomputed every time, it is cheap; the checkpoint records its provenance)."""
-    from sa3dhp.train import adapt as adapt_train
-    from sa3dhp.train import source
+    from sa3dhp.train import adapt_terms, source
 
     run_dir = stage_dir(cfg, run_name)
     record = adabn_record(cfg, source_ckpt)
@@ -504,7 +503,7 @@ def adabn(cfg: Config, run_name: str = ADABN_DIR, source_ckpt=None) -> dict:
     t0 = time.perf_counter()
     frames = target_clips(cfg).flatten(0, 1)
     keep = torch.randperm(len(frames), generator=torch.Generator().manual_seed(cfg.seed))
-    adapt_train.adabn(model, frames[keep[: cfg.adapt.adabn_frames]], seed=cfg.seed)
+    adapt_terms.adabn(model, frames[keep[: cfg.adapt.adabn_frames]], seed=cfg.seed)
     prior_path = stage_dir(cfg, POSE_PRIOR_DIR) / "checkpoint.safetensors"
     save_checkpoint(
         run_dir / "checkpoint.safetensors",

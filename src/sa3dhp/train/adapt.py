@@ -4,7 +4,7 @@ G starts from Gs; only the blocks in ``trainable`` (default torchvision ``layer2
 Res-3) receive updates; Dp, Em, and the relation networks Tz/Tv are frozen. Every BatchNorm stays
 in eval mode (running statistics of the source): the distillation batches hold frames of few
 clips, whose batch statistics would be far from the data's. Refreshing the statistics on the
-target instead is the separate AdaBN baseline (:func:`adabn`).
+target instead is the separate AdaBN baseline (:func:`~sa3dhp.train.adapt_terms.adabn`).
 
 Losses (``losses``; METHOD.md), each with its own Adam, stepped in alternation (step ``s``
 minimises loss ``s mod len(losses)``):
@@ -36,7 +36,6 @@ of the same command, and a killed run resumed, give the same weights.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,32 +43,29 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from sa3dhp import relations as rel
 from sa3dhp.device import autocast, resolve_device
+from sa3dhp.inference import G_STAGE
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.motion_prior import MOTION_DIM, MotionPrior
 from sa3dhp.models.pose_prior import LATENT_DIM, PosePrior
 from sa3dhp.models.relation_net import RelationNet
 from sa3dhp.provenance import check as check_provenance
-from sa3dhp.train import source as source_train
 from sa3dhp.train.adapt_terms import (
+    DEMO_LOSSES,
     ProjectionHead,
+    deterministic,
     info_nce,
     latent_spread,
+    parse_losses,
     pose_preserving,
+    report,
+    set_trainable,
     spread_hinge,
 )
 from sa3dhp.train.sampling import mix_seed, seed_step, step_generator
 from sa3dhp.train.trainer import Trainer
 
-STAGE = source_train.STAGE  # an adapted G is a G checkpoint: `evaluate` reads it as such
-
-#: The supplement's full ablation row: L_CR + L_z(flip) + L_v(flip-backward) + L_v(slow-backward).
-DEMO_LOSSES = ("cr", "z:flip", "v:flip-backward", "v:slow-backward")
-#: The paper's final set.
-PAPER_LOSSES = ("cr", "z:flip+inplane50", "v:flip+inplane50-backward", "v:slow-backward")
-#: Named loss sets usable as an entry of ``adapt.losses`` (``--losses paper``).
-LOSS_SETS = {"paper": PAPER_LOSSES, "ablation": DEMO_LOSSES}
+STAGE = G_STAGE  # an adapted G is a G checkpoint: `evaluate` reads it as such
 
 
 @dataclass
@@ -96,72 +92,6 @@ class AdaptConfig:
     # every N steps, log target_val MPJPE (labels: for the report only, never to choose a step
     # or a setting) and G's spread over those crops (label-free); 0: never
     eval_every: int = 0
-
-
-def parse_losses(losses: list[str] | tuple[str, ...]) -> list[tuple[str, rel.Relation | None]]:
-    """``["cr", "z:flip", ...]`` -> ``[("cr", None), ("z", Relation), ...]`` (checked); a named
-    set of :data:`LOSS_SETS` (``paper``) stands for its terms."""
-    out: list[tuple[str, rel.Relation | None]] = []
-    expanded = [t for item in losses for t in LOSS_SETS.get(str(item), (item,))]
-    for item in expanded:
-        kind, _, name = str(item).partition(":")
-        if kind in ("cr", "hcr") and not name:
-            out.append((kind, None))
-        elif kind in ("z", "v") and name:
-            relation = rel.get(name)
-            if (kind == "v") != relation.is_temporal:
-                space = "v" if relation.is_temporal else "z"
-                raise ValueError(
-                    f"adapt.losses: '{item}': relation '{relation.name}' lives in {space} "
-                    f"(use '{space}:{relation.name}')"
-                )
-            out.append((kind, relation))
-        else:
-            raise ValueError(
-                f"adapt.losses: bad entry '{item}'; use cr, hcr, z:RELATION, v:RELATION "
-                f"(e.g. z:flip, v:slow-backward) or a named set ({', '.join(LOSS_SETS)})"
-            )
-    if not out:
-        raise ValueError("adapt.losses is empty")
-    return out
-
-
-def relation_names(losses: list[str] | tuple[str, ...]) -> list[str]:
-    """The relation networks a loss list needs."""
-    return [r.name for _, r in parse_losses(losses) if r is not None]
-
-
-def set_trainable(model: ImageToLatent, blocks: list[str]) -> list[nn.Parameter]:
-    """Freeze G except ``blocks`` (names of its children, e.g. ``layer2``); returns their params."""
-    names = dict(model.named_children())
-    unknown = [b for b in blocks if b not in names]
-    if unknown or not blocks:
-        raise ValueError(f"adapt.trainable={blocks}: choose among {list(names)}")
-    model.requires_grad_(False)
-    params = []
-    for b in blocks:
-        names[b].requires_grad_(True)
-        params += list(names[b].parameters())
-    return params
-
-
-@torch.no_grad()
-def adabn(model: ImageToLatent, images: torch.Tensor, batch: int = 64, seed: int = 0) -> None:
-    """AdaBN: replace every BatchNorm's running statistics by those of ``images`` (uint8,
-    ``(N, 3, S, S)``), averaged over shuffled batches; no weight changes."""
-    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    for m in bns:
-        m.reset_running_stats()
-        m.momentum = None  # cumulative average over the batches
-    model.eval()
-    for m in bns:
-        m.train()
-    device = next(model.parameters()).device
-    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
-    for idx in order.split(batch):
-        if len(idx) > 1:
-            model(images[idx].to(device))
-    model.eval()
 
 
 def _seeded(seed: int, salt: int, build: Callable[[], nn.Module]) -> nn.Module:
@@ -296,28 +226,6 @@ class Adapter:
         return {"loss": loss, "z_std": z.detach().std(dim=0).mean()}
 
 
-def _deterministic(device: torch.device) -> contextlib.AbstractContextManager:
-    """On CUDA: cuDNN restricted to deterministic algorithms, no autotuning; else a no-op."""
-    if device.type != "cuda":
-        return contextlib.nullcontext()
-    return torch.backends.cudnn.flags(enabled=True, benchmark=False, deterministic=True)
-
-
-@torch.no_grad()
-def _report(model: ImageToLatent, prior: PosePrior | None, sets: dict, device) -> dict:
-    """Report-only metrics from one pass of G over each held-out set: its MPJPE (FK(Dp(G(x))))
-    and the label-free spread of G over the crops."""
-    if prior is None:
-        raise ValueError("adapt.eval_every needs the pose prior to decode G's latents")
-    out = {}
-    for name, (x, y) in sets.items():
-        z = torch.cat([model(x[i : i + 256].to(device)).float() for i in range(0, len(x), 256)])
-        pose = prior.decode(z).float().cpu()
-        out[f"{name}_mpjpe"] = round(float((pose - y).norm(dim=-1).mean()), 2)
-        out[f"{name}_z_std"] = round(float(z.std(dim=0).mean()), 4)
-    return out
-
-
 def train(
     cfg: AdaptConfig,
     model: ImageToLatent,
@@ -387,7 +295,7 @@ def train(
         opt = opts[f"loss{i}"]
         gen = step_generator(seed * 7907 + 11, step)
         seed_step(seed * 7907 + 11, step, 1)  # any global-RNG draw is keyed by the step
-        with _deterministic(dev):
+        with deterministic(dev):
             out = adapter.loss(i, gen)
             opt.zero_grad(set_to_none=True)
             out["loss"].backward()
@@ -397,7 +305,7 @@ def train(
         return {names[i]: out["loss"], "z_std": out["z_std"]}
 
     def evaluate() -> dict:
-        return _report(model, prior, report_sets, dev)  # type: ignore[arg-type]
+        return report(model, prior, report_sets, dev)  # type: ignore[arg-type]
 
     trainer.fit(train_step, start, evaluate if report_sets else None, cfg.eval_every)
     return {n: round(sum(v) / len(v), 5) for n, v in tail.items() if v}

@@ -1,14 +1,19 @@
-"""The building blocks of the adaptation losses (:mod:`sa3dhp.train.adapt`): InfoNCE with its
-projection head and pose-preserving augmentation (L_CR, L_HCR), and our collapse guard."""
+"""The building blocks of adaptation (:mod:`sa3dhp.train.adapt`): InfoNCE with its projection
+head and pose-preserving augmentation (L_CR, L_HCR), our collapse guard, the named loss sets and
+their parsing, which blocks train, the AdaBN baseline, and the report-only metrics."""
 
 from __future__ import annotations
+
+import contextlib
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from sa3dhp import relations as rel
+from sa3dhp.data.augment import augment_images
 from sa3dhp.models.image_to_latent import ImageToLatent
-from sa3dhp.train import source as source_train
+from sa3dhp.models.pose_prior import PosePrior
 
 
 class ProjectionHead(nn.Sequential):
@@ -38,7 +43,7 @@ def pose_preserving(x: torch.Tensor, generator: torch.Generator, shift_px: int) 
     lead = x.shape[:-3]
     flat = x.reshape(-1, *x.shape[-3:])
     n = flat.shape[0]
-    out = source_train.augment_images(flat, generator)
+    out = augment_images(flat, generator)
     blur = torch.rand(n, generator=generator) < 0.3
     if blur.any():
         k = torch.tensor([1.0, 2.0, 1.0]) / 4
@@ -72,3 +77,99 @@ def latent_spread(
     x = clips[which, t]
     z = torch.cat([model(x[i : i + 128].to(device)).float().cpu() for i in range(0, n, 128)])
     return z.std(dim=0)
+
+
+#: The supplement's full ablation row: L_CR + L_z(flip) + L_v(flip-backward) + L_v(slow-backward).
+DEMO_LOSSES = ("cr", "z:flip", "v:flip-backward", "v:slow-backward")
+#: The paper's final set.
+PAPER_LOSSES = ("cr", "z:flip+inplane50", "v:flip+inplane50-backward", "v:slow-backward")
+#: Named loss sets usable as an entry of ``adapt.losses`` (``--losses paper``).
+LOSS_SETS = {"paper": PAPER_LOSSES, "ablation": DEMO_LOSSES}
+
+
+def parse_losses(losses: list[str] | tuple[str, ...]) -> list[tuple[str, rel.Relation | None]]:
+    """``["cr", "z:flip", ...]`` -> ``[("cr", None), ("z", Relation), ...]`` (checked); a named
+    set of :data:`LOSS_SETS` (``paper``) stands for its terms."""
+    out: list[tuple[str, rel.Relation | None]] = []
+    expanded = [t for item in losses for t in LOSS_SETS.get(str(item), (item,))]
+    for item in expanded:
+        kind, _, name = str(item).partition(":")
+        if kind in ("cr", "hcr") and not name:
+            out.append((kind, None))
+        elif kind in ("z", "v") and name:
+            relation = rel.get(name)
+            if (kind == "v") != relation.is_temporal:
+                space = "v" if relation.is_temporal else "z"
+                raise ValueError(
+                    f"adapt.losses: '{item}': relation '{relation.name}' lives in {space} "
+                    f"(use '{space}:{relation.name}')"
+                )
+            out.append((kind, relation))
+        else:
+            raise ValueError(
+                f"adapt.losses: bad entry '{item}'; use cr, hcr, z:RELATION, v:RELATION "
+                f"(e.g. z:flip, v:slow-backward) or a named set ({', '.join(LOSS_SETS)})"
+            )
+    if not out:
+        raise ValueError("adapt.losses is empty")
+    return out
+
+
+def relation_names(losses: list[str] | tuple[str, ...]) -> list[str]:
+    """The relation networks a loss list needs."""
+    return [r.name for _, r in parse_losses(losses) if r is not None]
+
+
+def set_trainable(model: ImageToLatent, blocks: list[str]) -> list[nn.Parameter]:
+    """Freeze G except ``blocks`` (names of its children, e.g. ``layer2``); returns their params."""
+    names = dict(model.named_children())
+    unknown = [b for b in blocks if b not in names]
+    if unknown or not blocks:
+        raise ValueError(f"adapt.trainable={blocks}: choose among {list(names)}")
+    model.requires_grad_(False)
+    params = []
+    for b in blocks:
+        names[b].requires_grad_(True)
+        params += list(names[b].parameters())
+    return params
+
+
+@torch.no_grad()
+def adabn(model: ImageToLatent, images: torch.Tensor, batch: int = 64, seed: int = 0) -> None:
+    """AdaBN: replace every BatchNorm's running statistics by those of ``images`` (uint8,
+    ``(N, 3, S, S)``), averaged over shuffled batches; no weight changes."""
+    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the batches
+    model.eval()
+    for m in bns:
+        m.train()
+    device = next(model.parameters()).device
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
+    for idx in order.split(batch):
+        if len(idx) > 1:
+            model(images[idx].to(device))
+    model.eval()
+
+
+def deterministic(device: torch.device) -> contextlib.AbstractContextManager:
+    """On CUDA: cuDNN restricted to deterministic algorithms, no autotuning; else a no-op."""
+    if device.type != "cuda":
+        return contextlib.nullcontext()
+    return torch.backends.cudnn.flags(enabled=True, benchmark=False, deterministic=True)
+
+
+@torch.no_grad()
+def report(model: ImageToLatent, prior: PosePrior | None, sets: dict, device) -> dict:
+    """Report-only metrics from one pass of G over each held-out set: its MPJPE (FK(Dp(G(x))))
+    and the label-free spread of G over the crops."""
+    if prior is None:
+        raise ValueError("adapt.eval_every needs the pose prior to decode G's latents")
+    out = {}
+    for name, (x, y) in sets.items():
+        z = torch.cat([model(x[i : i + 256].to(device)).float() for i in range(0, len(x), 256)])
+        pose = prior.decode(z).float().cpu()
+        out[f"{name}_mpjpe"] = round(float((pose - y).norm(dim=-1).mean()), 2)
+        out[f"{name}_z_std"] = round(float(z.std(dim=0).mean()), 4)
+    return out

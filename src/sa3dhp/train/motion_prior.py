@@ -21,7 +21,7 @@ from sa3dhp.data import splits
 from sa3dhp.models.motion_prior import MotionPrior
 from sa3dhp.models.pose_prior import PosePrior
 from sa3dhp.train.distributed import init_distributed
-from sa3dhp.train.pose_prior import augment_poses
+from sa3dhp.train.pose_prior_terms import augment_poses
 from sa3dhp.train.sampling import step_generator
 from sa3dhp.train.trainer import Trainer
 

@@ -14,7 +14,7 @@ from sa3dhp.data import splits
 from sa3dhp.models.motion_prior import MotionPrior
 from sa3dhp.models.pose_prior import LATENT_DIM, PosePrior
 from sa3dhp.models.relation_net import RelationNet
-from sa3dhp.train.pose_prior import augment_poses
+from sa3dhp.train.pose_prior_terms import augment_poses
 
 STAGE = "relation_net"
 

@@ -19,6 +19,7 @@ import torch
 
 from sa3dhp import relations
 from sa3dhp.checkpoint import load_weights
+from sa3dhp.data.augment import augment_images
 from sa3dhp.device import autocast
 from sa3dhp.inference import G_STAGE, predict_poses
 from sa3dhp.models.image_to_latent import ImageToLatent
@@ -75,21 +76,6 @@ def build_model(cfg: SourceConfig, weights: str | None = None) -> ImageToLatent:
         fc_hidden=cfg.fc_hidden,
         head=cfg.head,
     )
-
-
-def augment_images(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Label-preserving photometric jitter of ``(B, 3, H, W)`` uint8 crops -> float in [0, 1]."""
-    b = x.shape[0]
-    x = x.float() / 255.0
-
-    def u(lo: float, hi: float, *shape: int) -> torch.Tensor:
-        return (lo + (hi - lo) * torch.rand(b, *shape, generator=generator)).to(x)
-
-    mean = x.mean(dim=(1, 2, 3), keepdim=True)
-    x = (x - mean) * u(0.6, 1.4, 1, 1, 1) + mean * u(0.6, 1.4, 1, 1, 1)
-    x = x * u(0.85, 1.15, 3, 1, 1)
-    noise = torch.randn(x.shape, generator=generator).to(x) * u(0.0, 0.04, 1, 1, 1)
-    return (x + noise).clamp(0.0, 1.0)
 
 
 def flip_samples(
