@@ -8,10 +8,12 @@ them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from sa3dhp.checkpoint import CheckpointError, checkpoint_info, load_weights
 from sa3dhp.models.image_to_latent import ImageToLatent
@@ -23,12 +25,31 @@ G_STAGE = "image_to_latent"
 POSE_PRIOR_STAGE = "pose_prior"
 
 
-def load_pose_prior(path: str | Path, device: str | torch.device = "cpu") -> PosePrior:
-    """A frozen pose prior (eval mode, no gradients) from a pose-prior checkpoint."""
-    arch = checkpoint_info(path, POSE_PRIOR_STAGE)["arch"]
-    prior = PosePrior(**arch)
-    prior.load_state_dict(load_weights(path, POSE_PRIOR_STAGE, arch)["prior"])
-    return prior.to(device).eval().requires_grad_(False)
+def load_frozen(
+    path: str | Path,
+    stage: str,
+    build: Callable[..., nn.Module],
+    name: str,
+    device: str | torch.device = "cpu",
+    arch: dict | None = None,
+) -> nn.Module:
+    """Model ``name`` of a ``stage`` checkpoint, built by ``build(**arch)``, frozen (eval mode,
+    no gradients). ``arch``: the architecture it must have (default: the one it records).
+
+    Raises:
+        CheckpointError: missing, corrupt, another stage's, or another architecture.
+    """
+    arch = arch if arch is not None else checkpoint_info(path, stage)["arch"]
+    model = build(**arch)
+    model.load_state_dict(load_weights(path, stage, arch)[name])
+    return model.to(device).eval().requires_grad_(False)
+
+
+def load_pose_prior(
+    path: str | Path, device: str | torch.device = "cpu", arch: dict | None = None
+) -> PosePrior:
+    """A frozen pose prior from a pose-prior checkpoint (``arch``: see :func:`load_frozen`)."""
+    return load_frozen(path, POSE_PRIOR_STAGE, PosePrior, "prior", device, arch)  # type: ignore[return-value]
 
 
 def load_image_model(

@@ -110,23 +110,11 @@ def train_pose_prior(cfg: Config, force: bool = False) -> dict:
     return out
 
 
-def _load_frozen(
-    cfg: Config, stage_module, stage_cfg, name: str, device, path: str | Path | None = None
-) -> torch.nn.Module:
-    """A stage's model in eval mode, frozen, from ``path`` (default: this config's run)."""
-    if path is None:
-        path = stage_dir(cfg, stage_module.STAGE) / "checkpoint.safetensors"
-    weights = load_weights(path, stage_module.STAGE, stage_module.arch_of(stage_cfg))
-    model = stage_module.build_model(stage_cfg)
-    model.load_state_dict(weights[name])
-    return model.to(device).eval().requires_grad_(False)
-
-
 def load_pose_prior(cfg: Config, device: str | torch.device = "cpu"):
     """The trained pose prior of this config (eval mode, frozen)."""
     from sa3dhp.train import pose_prior
 
-    return _load_frozen(cfg, pose_prior, cfg.pose_prior, "prior", device)
+    return pose_prior.load(_pose_prior_path(cfg), cfg.pose_prior, device)
 
 
 def motion_prior_record(cfg: Config) -> dict:
@@ -176,7 +164,7 @@ def load_motion_prior(
     ``checkpoint`` (which must match ``cfg.motion_prior``'s architecture)."""
     from sa3dhp.train import motion_prior
 
-    return _load_frozen(cfg, motion_prior, cfg.motion_prior, "motion", device, checkpoint)
+    return motion_prior.load(checkpoint or _motion_prior_path(cfg), cfg.motion_prior, device)
 
 
 IMAGE_MODEL_DIRS = {"source": "source", "direct": "direct_regression", "oracle": "oracle"}

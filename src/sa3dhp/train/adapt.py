@@ -44,7 +44,7 @@ import torch
 from torch import nn
 
 from sa3dhp.device import autocast, resolve_device
-from sa3dhp.inference import G_STAGE
+from sa3dhp.inference import G_STAGE, load_image_model
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.motion_prior import MOTION_DIM, MotionPrior
 from sa3dhp.models.pose_prior import LATENT_DIM, PosePrior
@@ -224,6 +224,14 @@ class Adapter:
         if kind in ("cr", "z") and cfg.collapse_guard > 0 and self.guard_std is not None:
             loss = loss + cfg.collapse_guard * spread_hinge(z, self.guard_std)
         return {"loss": loss, "z_std": z.detach().std(dim=0).mean()}
+
+
+def load(
+    path: str | Path, device: str | torch.device = "cpu"
+) -> tuple[ImageToLatent, PosePrior | None, dict]:
+    """An adapted G (a G checkpoint) in eval mode, the pose prior it decodes with (None for the
+    direct-regression head) and the checkpoint's info (see :mod:`sa3dhp.inference`)."""
+    return load_image_model(path, device)
 
 
 def train(

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from sa3dhp.data import splits
+from sa3dhp.inference import load_frozen
 from sa3dhp.models.motion_prior import MotionPrior
 from sa3dhp.models.pose_prior import PosePrior
 from sa3dhp.train.distributed import init_distributed
@@ -58,6 +59,14 @@ def arch_of(cfg: MotionPriorConfig) -> dict:
 def build_model(cfg: MotionPriorConfig) -> MotionPrior:
     """The motion prior described by ``cfg``."""
     return MotionPrior(hidden=cfg.hidden, layers=cfg.layers, seq_len=cfg.seq_len, skip=cfg.skip)
+
+
+def load(
+    path: str | Path, cfg: MotionPriorConfig | None = None, device: str | torch.device = "cpu"
+) -> MotionPrior:
+    """A trained motion prior, frozen; with ``cfg``, its architecture must be ``cfg``'s."""
+    arch = arch_of(cfg) if cfg is not None else None
+    return load_frozen(path, STAGE, MotionPrior, "motion", device, arch)  # type: ignore[return-value]
 
 
 def clip_array(poses: np.ndarray, clip: np.ndarray) -> np.ndarray:

@@ -48,7 +48,7 @@ import torch
 from sa3dhp import kinematics as kin
 from sa3dhp import plausibility
 from sa3dhp.data import splits
-from sa3dhp.inference import POSE_PRIOR_STAGE
+from sa3dhp.inference import POSE_PRIOR_STAGE, load_pose_prior
 from sa3dhp.models.pose_prior import LATENT_DIM, LatentCritic, PosePrior
 from sa3dhp.train.distributed import init_distributed
 from sa3dhp.train.pose_prior_terms import (
@@ -100,6 +100,13 @@ def arch_of(cfg: PosePriorConfig) -> dict:
 def build_model(cfg: PosePriorConfig) -> PosePrior:
     """The pose prior described by ``cfg``."""
     return PosePrior(arch=cfg.arch, hidden=cfg.hidden, blocks=cfg.blocks, lengths=cfg.lengths)
+
+
+def load(
+    path: str | Path, cfg: PosePriorConfig | None = None, device: str | torch.device = "cpu"
+) -> PosePrior:
+    """A trained pose prior, frozen; with ``cfg``, its architecture must be ``cfg``'s."""
+    return load_pose_prior(path, device, arch_of(cfg) if cfg is not None else None)
 
 
 def train(

@@ -21,7 +21,7 @@ from sa3dhp import relations
 from sa3dhp.checkpoint import load_weights
 from sa3dhp.data.augment import augment_images
 from sa3dhp.device import autocast
-from sa3dhp.inference import G_STAGE, predict_poses
+from sa3dhp.inference import G_STAGE, load_image_model, predict_poses
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.pose_prior import PosePrior
 from sa3dhp.train.distributed import init_distributed
@@ -126,6 +126,14 @@ def pose_loss(pred: torch.Tensor, target: torch.Tensor, kind: str) -> torch.Tens
     if kind == "l1":
         return (pred - target).abs().mean() / 1000.0
     return (pred - target).norm(dim=-1).mean() / 1000.0
+
+
+def load(
+    path: str | Path, device: str | torch.device = "cpu"
+) -> tuple[ImageToLatent, PosePrior | None, dict]:
+    """A trained G in eval mode, the pose prior it decodes with (None for the
+    direct-regression head) and the checkpoint's info (see :mod:`sa3dhp.inference`)."""
+    return load_image_model(path, device)
 
 
 def train(
