@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 
 from sa3dhp import checkpoint, pipeline, provenance
 from sa3dhp.config import load_config
-from sa3dhp.data.synth import split_hash
+from sa3dhp.data.world import split_hash
 from tests.test_demo import TINY_STAGES
 from tests.test_stages import TINY_PRIORS, _run
 from tests.test_synth import TINY

@@ -115,7 +115,7 @@ def stage_record(
     ``seed`` on ``splits`` of ``world`` (a :class:`~sa3dhp.data.synth.WorldConfig`), from the
     ``parents`` checkpoints ``{name: path}`` (their :func:`weights_digest` is recorded); with the
     mocap split, also the held-out share ``data.mocap_holdout``."""
-    from sa3dhp.data.synth import split_hash
+    from sa3dhp.data.world import split_hash
 
     data: dict[str, Any] = {s: split_hash(world, s) for s in splits}
     if "mocap" in data:  # which mocap clips are held out changes what is trained on

@@ -1,1 +1,2 @@
-"""Built-in YAML configs (``--config NAME``): demo (the default), quick (smoke) and bench (the headline profile)."""
+"""Built-in YAML configs (``--config NAME``): demo (the default), quick (smoke), bench (the
+headline profile)."""

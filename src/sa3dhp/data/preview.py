@@ -9,7 +9,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from sa3dhp import relations
-from sa3dhp.data.synth import WorldConfig, joints_in_crop, load_split
+from sa3dhp.data.synth import joints_in_crop, load_split
+from sa3dhp.data.world import WorldConfig
 from sa3dhp.viz import plot_pose_2d
 
 PREVIEW_RELATIONS = ("flip", "inplane50", "flip+inplane50", "flip-backward", "slow-backward")
@@ -30,7 +31,8 @@ def _example_clip(cfg: WorldConfig, seed: int) -> np.ndarray:
     """A 60-frame target-style clip without occluders, so the relations are easy to see."""
     from sa3dhp.data.motion import generate_motion, sample_subject
     from sa3dhp.data.render import Renderer
-    from sa3dhp.data.synth import _sample_roots, appearance_style, motion_style
+    from sa3dhp.data.synth import _sample_roots
+    from sa3dhp.data.world import appearance_style, motion_style
 
     rng = np.random.default_rng([seed, 60])
     style = replace(appearance_style(cfg, "target"), occluder_prob=0.0, noise_std=(2.0, 4.0))
