@@ -22,6 +22,7 @@ from pathlib import Path
 from sa3dhp import diagnostics, pipeline, report
 from sa3dhp.config import load_config
 from sa3dhp.demo import label_means, results_table
+from sa3dhp.runs import adaptation
 
 #: name -> (run directory under out/demo, overrides)
 SETTINGS = {
@@ -34,7 +35,7 @@ def main() -> None:
     checkpoints, runs = {}, {}
     for name, (run, overrides) in SETTINGS.items():
         cfg = load_config("demo", [*overrides, "adapt.eval_every=40"])
-        pipeline.adapt(cfg, run)
+        adaptation.adapt(cfg, run)
         runs[name] = pipeline.stage_dir(cfg, run)
         checkpoints[name] = runs[name] / "checkpoint.safetensors"
     cfg = load_config("demo")

@@ -25,6 +25,7 @@ import sweep
 from sa3dhp import pipeline
 from sa3dhp.config import load_config
 from sa3dhp.data.synth import load_split
+from sa3dhp.runs import priors, relation_nets
 from sa3dhp.train import motion_prior
 from sa3dhp.train import relations as trel
 
@@ -50,17 +51,22 @@ RELATIONS = ["flip-backward", "slow-backward"]
 def run(name: str, overrides: list[str]) -> dict:
     cfg = load_config("demo", overrides)
     mocap = load_split(cfg.data, "mocap", images=False)
-    prior = pipeline.load_pose_prior(cfg)
+    prior = priors.load_pose_prior(cfg)
     run_dir = Path("out/bench_motion_sweep") / name
     for f in run_dir.glob("checkpoint*"):  # always a fresh run
         f.unlink()
     t0 = time.perf_counter()
     out = motion_prior.train(cfg.motion_prior, prior, mocap.poses, mocap.clip, run_dir, cfg.seed)
     train_time = time.perf_counter() - t0
-    model = pipeline.load_motion_prior(cfg, checkpoint=run_dir / "checkpoint.safetensors")
+    model = priors.load_motion_prior(cfg, checkpoint=run_dir / "checkpoint.safetensors")
     shutil.rmtree(run_dir / "relations", ignore_errors=True)
     rel = trel.train(
-        cfg.relations, RELATIONS, prior, model, pipeline.relation_data(cfg), run_dir / "relations"
+        cfg.relations,
+        RELATIONS,
+        prior,
+        model,
+        relation_nets.relation_data(cfg),
+        run_dir / "relations",
     )
     return {
         "name": name,

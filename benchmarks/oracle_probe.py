@@ -27,6 +27,7 @@ import sweep
 from sa3dhp import pipeline
 from sa3dhp.config import load_config
 from sa3dhp.demo import label_means, results_table
+from sa3dhp.runs import image_models
 
 SETTINGS: dict[str, list[str]] = {
     "wild": [],  # the default target (generator v6)
@@ -45,7 +46,7 @@ def run(name: str, overrides: list[str]) -> dict:
         shutil.copytree(pipeline.stage_dir(demo, stage), out_dir / stage)
     cfg = load_config("demo", [*overrides, f"out_dir={out_dir}"])
     t0 = time.perf_counter()
-    pipeline.train_image_model(cfg, "oracle")
+    image_models.train_image_model(cfg, "oracle")
     ckpts = {
         row: pipeline.stage_dir(cfg, run) / "checkpoint.safetensors"
         for row, run in (("source_only", "source"), ("oracle", "oracle"))

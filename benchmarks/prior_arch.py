@@ -15,8 +15,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sa3dhp import pipeline, prior_eval
+from sa3dhp import prior_eval
 from sa3dhp.config import load_config
+from sa3dhp.runs import priors
 
 
 def main() -> None:
@@ -26,7 +27,7 @@ def main() -> None:
         cfg = replace(base, out_dir=f"{base.out_dir}/{arch}")
         cfg.pose_prior = replace(cfg.pose_prior, arch=arch)
         t0 = time.perf_counter()
-        train = pipeline.train_pose_prior(cfg)
+        train = priors.train_pose_prior(cfg)
         ev = prior_eval.evaluate_prior(cfg)
         results[arch] = {
             "train_time_s": round(time.perf_counter() - t0, 1),

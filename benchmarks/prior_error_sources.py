@@ -16,10 +16,11 @@ from pathlib import Path
 import torch
 
 from sa3dhp import kinematics as kin
-from sa3dhp import metrics, pipeline
+from sa3dhp import metrics
 from sa3dhp.config import load_config
 from sa3dhp.data import splits
 from sa3dhp.data.synth import load_split
+from sa3dhp.runs import priors
 
 
 @torch.no_grad()
@@ -29,7 +30,7 @@ def main() -> None:
     mocap = load_split(cfg.data, "mocap", images=False)
     _, val = splits.split_frames(mocap.poses, mocap.clip, cfg.data.mocap_holdout)
     y = torch.as_tensor(val[::4], dtype=torch.float32)
-    prior = pipeline.load_pose_prior(cfg)
+    prior = priors.load_pose_prior(cfg)
     local, lengths = prior.decode_local(prior.encode(y))
     true, true_lengths = kin.to_local(y), kin.direction_bone_lengths(y)
     variants = {

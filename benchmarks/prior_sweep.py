@@ -19,8 +19,9 @@ from datetime import UTC, datetime
 
 import sweep
 
-from sa3dhp import pipeline, prior_eval
+from sa3dhp import prior_eval
 from sa3dhp.config import load_config
+from sa3dhp.runs import priors
 
 # keys added after the first settings were written, at the values those settings ran with
 BEFORE_LIMB_TERM = ["pose_prior.local_weight=0", "pose_prior.sw_random_dirs=32"]
@@ -149,10 +150,10 @@ SETTINGS: dict[str, list[str]] = {
 def run(name: str, overrides: list[str]) -> dict:
     cfg = load_config("demo", [f"out_dir=out/bench_prior_sweep/{name}", *overrides])
     t0 = time.perf_counter()
-    train = pipeline.train_pose_prior(cfg)
+    train = priors.train_pose_prior(cfg)
     row = {"name": name, "overrides": overrides, "pose_train_time_s": train["train_time_s"]}
     if any(o.startswith("motion_prior.") for o in overrides):
-        motion = pipeline.train_motion_prior(cfg)
+        motion = priors.train_motion_prior(cfg)
         row["motion_val_mpjpe"] = round(motion["val_mpjpe"], 2)
         row["motion_train_time_s"] = motion["train_time_s"]
     ev = prior_eval.evaluate_prior(cfg)

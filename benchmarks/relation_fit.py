@@ -18,8 +18,8 @@ from pathlib import Path
 
 import sweep
 
-from sa3dhp import pipeline
 from sa3dhp.config import load_config
+from sa3dhp.runs import priors, relation_nets
 from sa3dhp.train import relations as trel
 
 RELATIONS = ["flip-backward", "slow-backward"]
@@ -50,9 +50,9 @@ def run(name: str, overrides: list[str]) -> dict:
     metrics = trel.train(
         cfg.relations,
         RELATIONS,
-        pipeline.load_pose_prior(cfg),
-        pipeline.load_motion_prior(cfg),
-        pipeline.relation_data(cfg),
+        priors.load_pose_prior(cfg),
+        priors.load_motion_prior(cfg),
+        relation_nets.relation_data(cfg),
         run_dir,
         cfg.seed,
     )

@@ -95,14 +95,14 @@ def test_demo_writes_every_row_and_the_report(demo_run):
 
 
 def test_target_train_loader_yields_no_labels(demo_run):
-    from sa3dhp import pipeline
+    from sa3dhp.runs import adaptation
 
     tmp, overrides = demo_run
     cfg = load_config("demo", [*overrides, f"out_dir={tmp / 'out'}"])
     build_world(cfg.data)
     split = load_split(cfg.data, "target_train")
     assert split.poses is None and not split.labelled
-    clips = pipeline.target_clips(cfg)
+    clips = adaptation.target_clips(cfg)
     assert clips.dtype.is_floating_point is False and clips.ndim == 5
     assert clips.shape[2] == 3
 

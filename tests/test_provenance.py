@@ -13,6 +13,7 @@ from safetensors.torch import load_file
 from sa3dhp import checkpoint, pipeline, provenance
 from sa3dhp.config import load_config
 from sa3dhp.data.world import split_hash
+from sa3dhp.runs import adaptation, image_models, priors, relation_nets
 from tests.test_demo import TINY_STAGES
 from tests.test_stages import TINY_PRIORS, _run
 from tests.test_synth import TINY
@@ -77,7 +78,7 @@ def test_a_checkpoint_without_a_record_is_refused(tmp_path):
 
 def test_changed_config_is_refused_and_config_yaml_is_kept(tmp_path, cache):
     cfg = _cfg(tmp_path, cache)
-    first = pipeline.train_pose_prior(cfg)
+    first = priors.train_pose_prior(cfg)
     run = pipeline.stage_dir(cfg, pipeline.POSE_PRIOR_DIR)
     ckpt = run / "checkpoint.safetensors"
     before, yaml = ckpt.read_bytes(), (run / "config.yaml").read_text()
@@ -88,45 +89,45 @@ def test_changed_config_is_refused_and_config_yaml_is_kept(tmp_path, cache):
         and record["seed"] == 0
     )
     with pytest.raises(provenance.ProvenanceError) as e:
-        pipeline.train_pose_prior(_cfg(tmp_path, cache, "pose_prior.lr=0.5"))
+        priors.train_pose_prior(_cfg(tmp_path, cache, "pose_prior.lr=0.5"))
     assert _one_line(e) == (
         f"{ckpt}: made with another setting (config lr: 0.003 -> 0.5); "
         "start afresh with --force or another out_dir"
     )
     assert ckpt.read_bytes() == before and (run / "config.yaml").read_text() == yaml
     # cadence-only keys do not key a run: the finished run is reused as it is
-    again = pipeline.train_pose_prior(_cfg(tmp_path, cache, "pose_prior.log_every=3"))
+    again = priors.train_pose_prior(_cfg(tmp_path, cache, "pose_prior.log_every=3"))
     assert again["val_mpjpe"] == first["val_mpjpe"] and ckpt.read_bytes() == before
 
 
 def test_changed_data_is_refused_naming_the_split(tmp_path, cache):
     cfg = _cfg(tmp_path, cache)
-    pipeline.train_pose_prior(cfg)
+    priors.train_pose_prior(cfg)
     other = _cfg(tmp_path, cache, "data.mocap.clips=8")
     old, new = split_hash(cfg.data, "mocap"), split_hash(other.data, "mocap")
     assert old != new
     with pytest.raises(provenance.ProvenanceError) as e:
-        pipeline.train_pose_prior(other)
+        priors.train_pose_prior(other)
     assert f"(data mocap: {old} -> {new})" in _one_line(e)
 
 
 def test_changed_parent_is_refused_and_force_starts_afresh(tmp_path, cache):
     cfg = _cfg(tmp_path, cache)
-    pipeline.train_pose_prior(cfg)
-    pipeline.train_motion_prior(cfg)
+    priors.train_pose_prior(cfg)
+    priors.train_motion_prior(cfg)
     old = provenance.weights_digest(
         pipeline.stage_dir(cfg, "pose_prior") / "checkpoint.safetensors"
     )
-    pipeline.train_pose_prior(replace(cfg, seed=1), force=True)  # another pose prior
+    priors.train_pose_prior(replace(cfg, seed=1), force=True)  # another pose prior
     new = provenance.weights_digest(
         pipeline.stage_dir(cfg, "pose_prior") / "checkpoint.safetensors"
     )
     assert old != new
     with pytest.raises(provenance.ProvenanceError) as e:
-        pipeline.train_motion_prior(cfg)
+        priors.train_motion_prior(cfg)
     msg = _one_line(e)
     assert f"(parents pose_prior: {old} -> {new})" in msg and "seed" not in msg
-    pipeline.train_motion_prior(cfg, force=True)
+    priors.train_motion_prior(cfg, force=True)
     ckpt = pipeline.stage_dir(cfg, "motion_prior") / "checkpoint.safetensors"
     info = checkpoint.checkpoint_info(ckpt, "motion_prior")
     assert info["provenance"]["parents"] == {"pose_prior": new}
@@ -135,7 +136,7 @@ def test_changed_parent_is_refused_and_force_starts_afresh(tmp_path, cache):
 
 def test_killed_run_resumes_to_the_straight_run(tmp_path, cache):
     straight = _cfg(tmp_path / "a", cache)
-    pipeline.train_pose_prior(straight)
+    priors.train_pose_prior(straight)
     killed = _cfg(tmp_path / "b", cache)
     shutil.copytree(
         pipeline.stage_dir(straight, "pose_prior"), pipeline.stage_dir(killed, "pose_prior")
@@ -143,7 +144,7 @@ def test_killed_run_resumes_to_the_straight_run(tmp_path, cache):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as the CLI runs below (OMP_NUM_THREADS=1): same float sums
     try:
-        pipeline.train_motion_prior(straight)
+        priors.train_motion_prior(straight)
     finally:
         torch.set_num_threads(threads)
     args_b = ["train", "motion-prior", *_overrides(tmp_path / "b", cache)]
@@ -161,7 +162,7 @@ def test_killed_run_resumes_to_the_straight_run(tmp_path, cache):
 
 
 def test_cli_refuses_in_one_line_and_force_starts_afresh(tmp_path, cache):
-    pipeline.train_pose_prior(_cfg(tmp_path, cache))
+    priors.train_pose_prior(_cfg(tmp_path, cache))
     args = ["train", "pose-prior", *_overrides(tmp_path, cache)]
     res = _run([*args, "pose_prior.lr=0.5"])
     assert res.returncode == 2
@@ -180,36 +181,38 @@ def test_cli_refuses_in_one_line_and_force_starts_afresh(tmp_path, cache):
 
 def test_relation_networks_and_adaptation_are_keyed(tmp_path, cache):
     cfg = _cfg(tmp_path, cache)
-    pipeline.train_pose_prior(cfg)
-    pipeline.train_image_model(cfg, "source")
-    first = pipeline.train_relations(cfg, ["flip"])["relations"]
+    priors.train_pose_prior(cfg)
+    image_models.train_image_model(cfg, "source")
+    first = relation_nets.train_relations(cfg, ["flip"])["relations"]
     flip = pipeline.stage_dir(cfg, "relations") / "flip.safetensors"
     digest = provenance.weights_digest(flip)
     # the same setting (and a scoring-only key) reuses the network
-    again = pipeline.train_relations(_cfg(tmp_path, cache, "relations.score_steps=7"), ["flip"])
+    again = relation_nets.train_relations(
+        _cfg(tmp_path, cache, "relations.score_steps=7"), ["flip"]
+    )
     assert again["relations"] == first and provenance.weights_digest(flip) == digest
     with pytest.raises(provenance.ProvenanceError) as e:
-        pipeline.train_relations(_cfg(tmp_path, cache, "relations.steps=11"), ["flip"])
+        relation_nets.train_relations(_cfg(tmp_path, cache, "relations.steps=11"), ["flip"])
     assert f"{flip}: made with another setting (config steps: 10 -> 11)" in _one_line(e)
     record = checkpoint.checkpoint_info(flip, "relation_net")["provenance"]
     assert set(record["parents"]) == {"pose_prior"}  # a spatial relation needs no motion prior
 
-    done = pipeline.adapt(cfg, losses=["cr", "z:flip"])
+    done = adaptation.adapt(cfg, losses=["cr", "z:flip"])
     ckpt = pipeline.stage_dir(cfg, "adapted") / "checkpoint.safetensors"
     parents = checkpoint.checkpoint_info(ckpt, "image_to_latent")["provenance"]["parents"]
     assert set(parents) == {"init", "pose_prior", "relations/flip"}
     assert parents["relations/flip"] == digest
-    assert pipeline.adapt(cfg, losses=["cr", "z:flip"]) == done  # finished: reused, not re-run
+    assert adaptation.adapt(cfg, losses=["cr", "z:flip"]) == done  # finished: reused, not re-run
     with pytest.raises(provenance.ProvenanceError) as e:
-        pipeline.adapt(cfg, losses=["cr"])
+        adaptation.adapt(cfg, losses=["cr"])
     msg = _one_line(e)
     assert 'config losses: ["cr", "z:flip"] -> ["cr"]' in msg
     assert f"parents relations/flip: {digest} -> <none>" in msg
-    pipeline.adapt(cfg, losses=["cr"], force=True)
+    adaptation.adapt(cfg, losses=["cr"], force=True)
     record = checkpoint.checkpoint_info(ckpt, "image_to_latent")["provenance"]
     assert record["config"]["losses"] == ["cr"] and "relations/flip" not in record["parents"]
     # AdaBN recomputes every time and records what made it
-    pipeline.adabn(cfg)
+    adaptation.adabn(cfg)
     record = checkpoint.checkpoint_info(
         pipeline.stage_dir(cfg, "adabn") / "checkpoint.safetensors", "image_to_latent"
     )["provenance"]

@@ -8,6 +8,7 @@ import torch
 
 from sa3dhp import checkpoint, metrics, pipeline
 from sa3dhp.config import load_config
+from sa3dhp.runs import image_models, priors
 from tests.test_stages import TINY_PRIORS
 from tests.test_synth import TINY
 
@@ -30,16 +31,16 @@ def trained(tmp_path_factory):
         "demo",
         [*TINY, *TINY_PRIORS, *TINY_SOURCE, f"data.cache_dir={tmp}/cache", f"out_dir={tmp}/run"],
     )
-    pipeline.train_pose_prior(cfg)
-    prior_before = {k: v.clone() for k, v in pipeline.load_pose_prior(cfg).state_dict().items()}
+    priors.train_pose_prior(cfg)
+    prior_before = {k: v.clone() for k, v in priors.load_pose_prior(cfg).state_dict().items()}
     for variant in ("source", "direct", "oracle"):
-        pipeline.train_image_model(cfg, variant)
+        image_models.train_image_model(cfg, variant)
     return cfg, prior_before
 
 
 def test_pose_prior_stays_frozen_during_source_training(trained):
     cfg, before = trained
-    after = pipeline.load_pose_prior(cfg).state_dict()
+    after = priors.load_pose_prior(cfg).state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
 
 
@@ -62,7 +63,7 @@ def test_each_variant_trains_its_own_model_on_its_own_split(trained):
 @pytest.mark.parametrize("variant", ["source", "direct"])
 def test_evaluate_matches_metrics_recomputed_from_the_saved_predictions(trained, variant):
     cfg, _ = trained
-    table = pipeline.evaluate_image_model(cfg, split="target_test", variant=variant)
+    table = image_models.evaluate_image_model(cfg, split="target_test", variant=variant)
     run = pipeline.stage_dir(cfg, pipeline.IMAGE_MODEL_DIRS[variant])
     saved = np.load(run / "predictions_target_test.npz")
     recomputed = metrics.all_metrics(saved["pred"], saved["gt"])

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from sa3dhp import pipeline
 from sa3dhp.config import load_config
 from sa3dhp.data import splits, synth
+from sa3dhp.runs import priors
 from sa3dhp.train.motion_prior import clip_array
 from sa3dhp.train.relation_pairs import RelationData
 
@@ -42,7 +42,7 @@ def test_the_key_is_in_the_priors_records_and_not_in_the_world_hash():
     a = load_config("demo")
     b = load_config("demo", ["data.mocap_holdout=0.2"])
     assert synth.world_hash(a.data) == synth.world_hash(b.data)  # nothing to regenerate
-    for record in (pipeline.pose_prior_record, pipeline.motion_prior_record):
+    for record in (priors.pose_prior_record, priors.motion_prior_record):
         ra, rb = record(a), record(b)
         assert ra["data"]["mocap_holdout"] == 0.1 and rb["data"]["mocap_holdout"] == 0.2
     with pytest.raises(ValueError, match=r"data.mocap_holdout=0.0: must be in \(0, 1\)"):

@@ -14,6 +14,7 @@ from safetensors.torch import load_file
 
 from sa3dhp import checkpoint, pipeline
 from sa3dhp.config import load_config
+from sa3dhp.runs import priors
 from tests.test_synth import TINY
 
 TINY_PRIORS = [
@@ -104,16 +105,16 @@ def test_cli_reports_a_missing_checkpoint_in_one_line(tmp_path):
 
 def test_motion_prior_loads_from_a_checkpoint_path_and_refuses_another_stage(tmp_path):
     cfg = load_config("demo", _overrides(tmp_path, "run"))
-    pipeline.train_pose_prior(cfg)
-    pipeline.train_motion_prior(cfg)
+    priors.train_pose_prior(cfg)
+    priors.train_motion_prior(cfg)
     elsewhere = tmp_path / "elsewhere.safetensors"
     shutil.copyfile(
         pipeline.stage_dir(cfg, pipeline.MOTION_PRIOR_DIR) / "checkpoint.safetensors", elsewhere
     )
-    default = pipeline.load_motion_prior(cfg).state_dict()
-    moved = pipeline.load_motion_prior(cfg, checkpoint=elsewhere)
+    default = priors.load_motion_prior(cfg).state_dict()
+    moved = priors.load_motion_prior(cfg, checkpoint=elsewhere)
     assert not moved.training and not any(p.requires_grad for p in moved.parameters())
     assert all(torch.equal(default[k], v) for k, v in moved.state_dict().items())
     pose_ckpt = pipeline.stage_dir(cfg, pipeline.POSE_PRIOR_DIR) / "checkpoint.safetensors"
     with pytest.raises(ValueError, match="motion"):
-        pipeline.load_motion_prior(cfg, checkpoint=pose_ckpt)
+        priors.load_motion_prior(cfg, checkpoint=pose_ckpt)

@@ -102,10 +102,11 @@ def _seed_config(cfg: Config, seed: int) -> Config:
 def _gs(cfg: Config, seed: int) -> Path:
     """``seed``'s Gs checkpoint, trained first if it is missing (finished runs are reused)."""
     from sa3dhp import pipeline
+    from sa3dhp.runs import image_models
 
     scfg = _seed_config(cfg, seed)
     if seed != cfg.seed:
-        pipeline.train_image_model(scfg, "source")
+        image_models.train_image_model(scfg, "source")
     return pipeline.stage_dir(scfg, "source") / "checkpoint.safetensors"
 
 
@@ -114,16 +115,17 @@ def _adapt_row(
 ) -> dict:
     """One adaptation row over ``seeds``, each from its own Gs (``gs[seed]`` = its metrics)."""
     from sa3dhp import pipeline
+    from sa3dhp.runs import adaptation, relation_nets
     from sa3dhp.train import adapt_terms
 
     names = adapt_terms.relation_names(losses)
     if names:
-        pipeline.train_relations(cfg, names)
+        relation_nets.train_relations(cfg, names)
     results, deltas = [], []
     slug = row.replace(" ", "").replace("+", "plus_").replace("(", "_").replace(")", "")
     for seed in seeds:
         run = f"ablate/{table}/{slug}/seed{seed}"
-        pipeline.adapt(replace(cfg, seed=seed), run, losses, source_ckpt=_gs(cfg, seed))
+        adaptation.adapt(replace(cfg, seed=seed), run, losses, source_ckpt=_gs(cfg, seed))
         m = _evaluate(cfg, pipeline.stage_dir(cfg, run) / "checkpoint.safetensors", test)
         results.append(m)
         deltas.append({k: round(m[k] - gs[seed][k], 2) for k in m})
@@ -142,6 +144,7 @@ def _baseline_runs(cfg: Config, seeds) -> dict[str, list[Path]]:
     """Checkpoints of the rows without adaptation (oracle, direct regression, Gs, AdaBN), one per
     seed (:func:`_seed_config`; finished runs are reused)."""
     from sa3dhp import pipeline
+    from sa3dhp.runs import adaptation, image_models
 
     runs: dict[str, list[Path]] = {label: [] for label in [*BASELINE_ROWS, "AdaBN"]}
     dirs = {**BASELINE_ROWS, "AdaBN": "adabn"}
@@ -149,8 +152,8 @@ def _baseline_runs(cfg: Config, seeds) -> dict[str, list[Path]]:
         scfg = _seed_config(cfg, seed)
         if seed != cfg.seed:
             for variant in ("source", "direct", "oracle"):
-                pipeline.train_image_model(scfg, variant)
-        pipeline.adabn(scfg)
+                image_models.train_image_model(scfg, variant)
+        adaptation.adabn(scfg)
         for label, run in dirs.items():
             runs[label].append(pipeline.stage_dir(scfg, run) / "checkpoint.safetensors")
     return runs

@@ -70,28 +70,28 @@ def cmd_relations_figure(args: argparse.Namespace) -> int:
 
 
 def cmd_train_pose_prior(args: argparse.Namespace) -> int:
-    from sa3dhp.pipeline import train_pose_prior
+    from sa3dhp.runs.priors import train_pose_prior
 
     print(json.dumps(train_pose_prior(_load(args), force=args.force), indent=1))
     return 0
 
 
 def cmd_train_motion_prior(args: argparse.Namespace) -> int:
-    from sa3dhp.pipeline import train_motion_prior
+    from sa3dhp.runs.priors import train_motion_prior
 
     print(json.dumps(train_motion_prior(_load(args), force=args.force), indent=1))
     return 0
 
 
 def cmd_train_source(args: argparse.Namespace) -> int:
-    from sa3dhp.pipeline import train_image_model
+    from sa3dhp.runs.image_models import train_image_model
 
     print(json.dumps(train_image_model(_load(args), args.variant, force=args.force), indent=1))
     return 0
 
 
 def cmd_train_relations(args: argparse.Namespace) -> int:
-    from sa3dhp.pipeline import train_relations
+    from sa3dhp.runs.relation_nets import train_relations
 
     names = args.relations.split(",") if args.relations else None
     print(json.dumps(train_relations(_load(args), names, args.force), indent=1))
@@ -99,7 +99,7 @@ def cmd_train_relations(args: argparse.Namespace) -> int:
 
 
 def cmd_relations_score(args: argparse.Namespace) -> int:
-    from sa3dhp.pipeline import score_relations
+    from sa3dhp.runs.relation_nets import score_relations
     from sa3dhp.scoring import markdown_table
 
     names = args.relations.split(",") if args.relations else None
@@ -110,7 +110,7 @@ def cmd_relations_score(args: argparse.Namespace) -> int:
 
 
 def cmd_adapt(args: argparse.Namespace) -> int:
-    from sa3dhp.pipeline import adabn, adapt
+    from sa3dhp.runs.adaptation import adabn, adapt
 
     cfg = _load(args)
     if args.adabn:  # recomputed every time: --force changes nothing
@@ -137,8 +137,8 @@ def cmd_ablate(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from sa3dhp.pipeline import evaluate_image_model
     from sa3dhp.prior_eval import evaluate_prior
+    from sa3dhp.runs.image_models import evaluate_image_model
 
     if args.overrides and args.overrides[0] == "prior":
         args.overrides = args.overrides[1:]

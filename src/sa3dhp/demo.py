@@ -108,9 +108,12 @@ def run_stress(cfg: Config, timings: dict) -> dict:
     """The stress target (``cfg.demo.stress_target``): its own oracle fine-tuned from Gs on its
     ``target_oracle``, and the constants, Gs, the adapted model and that oracle on its splits."""
     from sa3dhp import pipeline
+    from sa3dhp.runs import image_models
 
     scfg = replace(cfg, data=replace(cfg.data, target_style=cfg.demo.stress_target))
-    _timed(timings, "stress_oracle", pipeline.train_image_model, scfg, "oracle", STRESS_ORACLE_DIR)
+    _timed(
+        timings, "stress_oracle", image_models.train_image_model, scfg, "oracle", STRESS_ORACLE_DIR
+    )
     ckpts = {
         row: pipeline.stage_dir(cfg, run) / "checkpoint.safetensors"
         for row, run in (("source_only", "source"), ("adapted", "adapted"))
@@ -133,6 +136,7 @@ def run_demo(cfg: Config) -> dict:
     from sa3dhp import pipeline, prior_eval
     from sa3dhp.data.synth import build_world
     from sa3dhp.diagnostics import adaptation_diagnostics
+    from sa3dhp.runs import adaptation, image_models, priors, relation_nets
 
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -142,8 +146,8 @@ def run_demo(cfg: Config) -> dict:
     world = _timed(timings, "data", build_world, cfg.data)
     figure = _timed(timings, "relations_figure", write_relations_figure, cfg, out / "relations.png")
     results: dict = {}
-    results["pose_prior"] = _timed(timings, "pose_prior", pipeline.train_pose_prior, cfg)
-    results["motion_prior"] = _timed(timings, "motion_prior", pipeline.train_motion_prior, cfg)
+    results["pose_prior"] = _timed(timings, "pose_prior", priors.train_pose_prior, cfg)
+    results["motion_prior"] = _timed(timings, "motion_prior", priors.train_motion_prior, cfg)
     prior_eval = _timed(timings, "evaluate_prior", prior_eval.evaluate_prior, cfg)
     prior_eval.pop("latent_ks_per_dim")
     results["prior_eval"] = prior_eval
@@ -151,11 +155,11 @@ def run_demo(cfg: Config) -> dict:
     if cfg.demo.direct_regression:
         variants.append(("direct", "direct_regression"))
     for variant, stage in variants:
-        results[stage] = _timed(timings, stage, pipeline.train_image_model, cfg, variant)
-    results["oracle"] = _timed(timings, "oracle", pipeline.train_image_model, cfg, "oracle")
-    results["relations"] = _timed(timings, "relations", pipeline.train_relations, cfg)
-    results["adabn"] = _timed(timings, "adabn", pipeline.adabn, cfg)
-    results["adapted"] = _timed(timings, "adapt", pipeline.adapt, cfg)
+        results[stage] = _timed(timings, stage, image_models.train_image_model, cfg, variant)
+    results["oracle"] = _timed(timings, "oracle", image_models.train_image_model, cfg, "oracle")
+    results["relations"] = _timed(timings, "relations", relation_nets.train_relations, cfg)
+    results["adabn"] = _timed(timings, "adabn", adaptation.adabn, cfg)
+    results["adapted"] = _timed(timings, "adapt", adaptation.adapt, cfg)
 
     t0 = time.perf_counter()
     checkpoints = {

@@ -12,6 +12,7 @@ from sa3dhp import pipeline
 from sa3dhp.config import Config
 from sa3dhp.data import splits
 from sa3dhp.data.synth import load_split
+from sa3dhp.runs import priors
 
 
 def ks_uniform(z: np.ndarray) -> np.ndarray:
@@ -35,7 +36,7 @@ def evaluate_prior(cfg: Config, n_random: int = 10_000) -> dict:
 
     mocap = load_split(cfg.data, "mocap", images=False)
     train_poses, val_poses = splits.split_frames(mocap.poses, mocap.clip, cfg.data.mocap_holdout)
-    prior = pipeline.load_pose_prior(cfg)
+    prior = priors.load_pose_prior(cfg)
     rec = pp_train.evaluate_reconstruction(prior, val_poses)
     rec.pop("latents")
     # the aggregate posterior: Ep over every mocap pose (held-out clips alone are too few
@@ -65,7 +66,7 @@ def evaluate_prior(cfg: Config, n_random: int = 10_000) -> dict:
     }
     motion_ckpt = pipeline.stage_dir(cfg, pipeline.MOTION_PRIOR_DIR) / "checkpoint.safetensors"
     if motion_ckpt.exists():
-        motion = pipeline.load_motion_prior(cfg)
+        motion = priors.load_motion_prior(cfg)
         clips = mp_train.clip_array(mocap.poses, mocap.clip)
         val = torch.as_tensor(
             splits.split_clips(clips, cfg.data.mocap_holdout)[1], dtype=torch.float32
