@@ -226,12 +226,9 @@ class Adapter:
         return {"loss": loss, "z_std": z.detach().std(dim=0).mean()}
 
 
-def load(
-    path: str | Path, device: str | torch.device = "cpu"
-) -> tuple[ImageToLatent, PosePrior | None, dict]:
-    """An adapted G (a G checkpoint) in eval mode, the pose prior it decodes with (None for the
-    direct-regression head) and the checkpoint's info (see :mod:`sa3dhp.inference`)."""
-    return load_image_model(path, device)
+#: ``load(path, device)``: an adapted G (a G checkpoint) in eval mode, the pose prior it decodes
+#: with and the checkpoint's info (:func:`sa3dhp.inference.load_image_model`).
+load = load_image_model
 
 
 def train(

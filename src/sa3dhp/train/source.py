@@ -128,12 +128,9 @@ def pose_loss(pred: torch.Tensor, target: torch.Tensor, kind: str) -> torch.Tens
     return (pred - target).norm(dim=-1).mean() / 1000.0
 
 
-def load(
-    path: str | Path, device: str | torch.device = "cpu"
-) -> tuple[ImageToLatent, PosePrior | None, dict]:
-    """A trained G in eval mode, the pose prior it decodes with (None for the
-    direct-regression head) and the checkpoint's info (see :mod:`sa3dhp.inference`)."""
-    return load_image_model(path, device)
+#: ``load(path, device)``: a trained G in eval mode, the pose prior it decodes with and the
+#: checkpoint's info (:func:`sa3dhp.inference.load_image_model`).
+load = load_image_model
 
 
 def train(
