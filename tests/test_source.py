@@ -101,3 +101,75 @@ def test_flip_samples_mirrors_image_and_label_together():
     assert torch.equal(fx[0], x[0].flip(-1)) and torch.equal(fx[1], x[1])
     assert torch.allclose(fy[2], flip.pose(y[2:3])[0]) and torch.equal(fy[1], y[1])
     assert torch.equal(x, x_before) and torch.equal(y, y_before)  # inputs untouched
+
+
+# ------------------------------------------------------------------------ one-file models
+
+
+def test_a_model_file_predicts_as_its_checkpoint_after_the_run_is_moved(trained, tmp_path):
+    import shutil
+
+    from sa3dhp.data.synth import load_split
+    from sa3dhp.inference import load_image_model, predict
+    from sa3dhp.model_file import export_model, read_metadata
+
+    cfg, _ = trained
+    crops = load_split(cfg.data, "target_val").images[:12]
+    for variant in ("source", "direct"):
+        run = pipeline.stage_dir(cfg, pipeline.IMAGE_MODEL_DIRS[variant])
+        want = predict(*load_image_model(run / "checkpoint.safetensors")[:2], crops)
+        path = export_model(run, tmp_path / f"{variant}.safetensors")
+        meta = read_metadata(path)
+        assert meta["crop_size"] == cfg.data.size and meta["joints"][0] == "pelvis"
+        assert meta["crop"]["crop_scale"] == cfg.data.crop_scale
+        assert meta["config"]["source"]["backbone"] == cfg.source.backbone
+        assert (meta["prior_arch"] is None) == (variant == "direct")
+        moved = tmp_path / "elsewhere"
+        shutil.move(str(pipeline.stage_dir(cfg, ".")), str(moved))  # the whole run is gone
+        try:
+            model, prior, _ = load_image_model(path)
+            assert np.array_equal(predict(model, prior, crops), want)
+        finally:
+            shutil.move(str(moved), str(pipeline.stage_dir(cfg, ".")))
+
+
+def test_model_files_of_another_kind_are_refused_in_one_line(trained, tmp_path):
+    import pickle
+
+    from sa3dhp.inference import load_image_model
+    from sa3dhp.model_file import ModelFileError, load_model
+
+    cfg, _ = trained
+    evil = tmp_path / "evil.safetensors"
+    evil.write_bytes(pickle.dumps({"x": 1}))
+    prior_ckpt = pipeline.pose_prior_path(cfg)
+    for path, message in (
+        (evil, "not a safetensors model file"),
+        (prior_ckpt, "not an sa3dhp model file (a checkpoint of stage 'pose_prior')"),
+        (tmp_path / "missing.safetensors", "no such model file"),
+    ):
+        with pytest.raises(ModelFileError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            load_model(path)
+    with pytest.raises(checkpoint.CheckpointError, match="stage 'pose_prior'"):
+        load_image_model(prior_ckpt)  # a checkpoint path is read as a checkpoint
+
+
+def test_crops_of_another_size_are_resized_with_a_note(trained, tmp_path, caplog):
+    from sa3dhp.data.synth import load_split
+    from sa3dhp.inference import load_image_model, predict
+    from sa3dhp.model_file import export_model
+
+    cfg, _ = trained
+    path = export_model(pipeline.stage_dir(cfg, "source"), tmp_path / "g.safetensors")
+    model, prior, _ = load_image_model(path)
+    crops = load_split(cfg.data, "target_val").images[:4]
+    big = np.repeat(np.repeat(crops, 2, axis=1), 2, axis=2)  # the same crops at twice the size
+    with caplog.at_level("WARNING"):
+        out = predict(model, prior, big)
+    assert "resizing them" in caplog.text and out.shape == (4, 17, 3)
+    x = torch.nn.functional.interpolate(
+        torch.as_tensor(big).permute(0, 3, 1, 2).float(), (64, 64), mode="bilinear", antialias=True
+    )
+    resized = x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    assert np.array_equal(out, predict(model, prior, resized))  # fed at the model's size
+    assert np.abs(resized.astype(int) - crops).mean() < 8  # and the same crops, nearly

@@ -174,6 +174,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_model(args: argparse.Namespace) -> int:
+    from sa3dhp.model_file import export_model
+
+    out = export_model(args.source, args.out)
+    print(f"wrote {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     parser = argparse.ArgumentParser(
@@ -308,6 +316,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_config_args(p)
     p.set_defaults(func=cmd_evaluate)
+
+    export = sub.add_parser("export", help="one-file models").add_subparsers(
+        dest="export_command", required=True, metavar="FORMAT"
+    )
+    p = export.add_parser(
+        "model",
+        help="G, its pose decoder, the crop size and convention, the joint names and the run's "
+        "config in one safetensors file (movable; `evaluate --checkpoint` reads it)",
+    )
+    p.add_argument("source", help="a G run directory (e.g. out/demo/adapted) or its checkpoint")
+    p.add_argument("--out", required=True, help="the model file to write (MODEL.safetensors)")
+    p.set_defaults(func=cmd_export_model)
 
     rel = sub.add_parser("relations", help="the relation catalogue").add_subparsers(
         dest="relations_command", required=True, metavar="SUBCOMMAND"

@@ -8,16 +8,21 @@ them.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
+from omegaconf import OmegaConf
 from torch import nn
 
 from sa3dhp.checkpoint import CheckpointError, checkpoint_info, load_weights
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.pose_prior import PosePrior
+
+log = logging.getLogger(__name__)
 
 #: The stage of a G checkpoint (source training, the oracle, direct regression, adaptation).
 G_STAGE = "image_to_latent"
@@ -55,12 +60,19 @@ def load_pose_prior(
 def load_image_model(
     checkpoint: str | Path, device: str | torch.device = "cpu"
 ) -> tuple[ImageToLatent, PosePrior | None, dict]:
-    """G from a G checkpoint (eval mode), the pose prior it decodes with (None for the
-    direct-regression head), and the checkpoint's info.
+    """G (eval mode), the pose prior it decodes with (None for the direct-regression head), and
+    the file's info, from a G checkpoint or a one-file model (:mod:`sa3dhp.model_file`).
+    ``G.crop_size`` is the crop side it was trained on when known (a model file, or a checkpoint
+    with its run's ``config.yaml`` beside it).
 
     Raises:
-        CheckpointError: not a G checkpoint, or a latent G that does not name its pose prior.
+        CheckpointError: not a G checkpoint or model file, or a latent G that does not name its
+            pose prior.
     """
+    from sa3dhp import model_file
+
+    if model_file.is_model_file(checkpoint):
+        return model_file.load_model(checkpoint, device)
     info = checkpoint_info(checkpoint, G_STAGE)
     arch = info["arch"]
     model = ImageToLatent(
@@ -77,6 +89,11 @@ def load_image_model(
         if not prior_path:
             raise CheckpointError(f"{checkpoint}: does not name the pose prior it decodes with")
         prior = load_pose_prior(prior_path, device)
+    config = Path(checkpoint).parent / "config.yaml"
+    if config.is_file():
+        size = OmegaConf.select(OmegaConf.load(config), "data.size")
+        if size is not None:
+            model.crop_size = int(size)  # type: ignore[assignment]
     return model.to(device).eval(), prior, info
 
 
@@ -90,10 +107,23 @@ def predict_poses(model: ImageToLatent, prior: PosePrior | None, x: torch.Tensor
 def predict(
     model: ImageToLatent, prior: PosePrior | None, images: np.ndarray, batch: int = 256
 ) -> np.ndarray:
-    """Root-relative poses ``(N, 17, 3)`` mm for crops ``(N, S, S, 3)`` uint8, in batches."""
+    """Root-relative poses ``(N, 17, 3)`` mm for crops ``(N, S, S, 3)`` uint8, in batches.
+
+    Crops of another size than the model's (``G.crop_size``, when known) are resized to it
+    (bilinear, antialiased), with a note in the log; they are never fed at the wrong size.
+    """
     device = next(model.parameters()).device
+    size = getattr(model, "crop_size", None)
+    if size is not None and images.shape[1:3] != (size, size):
+        log.warning(
+            "crops are %dx%d, the model takes %dx%d: resizing them",
+            images.shape[2], images.shape[1], size, size,
+        )  # fmt: skip
     out = []
     for i in range(0, len(images), batch):
         x = torch.as_tensor(images[i : i + batch]).permute(0, 3, 1, 2).to(device)
+        if size is not None and x.shape[-2:] != (size, size):
+            x = F.interpolate(x.float(), (size, size), mode="bilinear", antialias=True)
+            x = x.round().clamp(0, 255).to(torch.uint8)
         out.append(predict_poses(model, prior, x).float().cpu().numpy())
     return np.concatenate(out)
