@@ -1,0 +1,165 @@
+"""Runs of Algorithm 1 steps 8-11: adaptation of Gs on the unlabelled target_train clips, and
+the AdaBN baseline."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from sa3dhp import pipeline
+from sa3dhp import provenance as prov
+from sa3dhp.checkpoint import load_weights, save_checkpoint
+from sa3dhp.config import Config, save_config
+from sa3dhp.data.synth import load_split
+from sa3dhp.runs import image_models, priors, relation_nets
+
+
+def target_clips(cfg: Config) -> torch.Tensor:
+    """Unlabelled ``target_train`` clips ``(C, L, 3, S, S)`` uint8 (the split has no labels)."""
+    from sa3dhp.train.motion_prior import clip_array
+
+    data = load_split(cfg.data, "target_train")
+    if data.poses is not None:
+        raise ValueError("target_train must be unlabelled; its split carries poses")
+    return torch.as_tensor(clip_array(data.images, data.clip)).permute(0, 1, 4, 2, 3)
+
+
+def _source_model(cfg: Config, checkpoint: str | Path | None = None):
+    from sa3dhp.train import source
+
+    path = pipeline.source_path(cfg, checkpoint)
+    model = source.build_model(cfg.source, weights="none")
+    model.load_state_dict(load_weights(path, source.STAGE, source.arch_of(cfg.source))["G"])
+    return model, path
+
+
+def _adapt_config(cfg: Config, losses: list[str] | None):
+    from dataclasses import replace
+
+    return replace(cfg.adapt, losses=list(losses)) if losses is not None else cfg.adapt
+
+
+def _needs_motion(losses: list[str]) -> bool:
+    from sa3dhp.train import adapt_terms
+
+    return any(k in ("hcr", "v") for k, _ in adapt_terms.parse_losses(losses))
+
+
+def adapt_record(cfg: Config, losses: list[str] | None = None, source_ckpt=None) -> dict:
+    """Provenance record of an adaptation run: the ``adapt`` section with ``losses`` (without
+    ``adabn_frames``), seed, target_train, parents Gs (``init``), pose prior, motion prior (when
+    a term needs it) and each relation network used (``relations/NAME``)."""
+    from sa3dhp.train import adapt_terms
+    from sa3dhp.train import relations as trel
+
+    acfg = _adapt_config(cfg, losses)
+    parents = {
+        "init": pipeline.source_path(cfg, source_ckpt),
+        "pose_prior": pipeline.pose_prior_path(cfg),
+    }
+    if _needs_motion(acfg.losses):
+        parents["motion_prior"] = pipeline.motion_prior_path(cfg)
+    for n in adapt_terms.relation_names(acfg.losses):
+        parents[f"relations/{n}"] = trel.checkpoint_path(
+            pipeline.stage_dir(cfg, pipeline.RELATIONS_DIR), n
+        )
+    return prov.stage_record(
+        acfg,
+        seed=cfg.seed,
+        world=cfg.data,
+        splits=["target_train"],
+        parents=parents,
+        drop=("adabn_frames",),
+    )
+
+
+def adapt(
+    cfg: Config,
+    run_name: str = pipeline.ADAPT_DIR,
+    losses: list[str] | None = None,
+    source_ckpt=None,
+    force: bool = False,
+) -> dict:
+    """Algorithm 1 steps 8-11 from Gs on unlabelled target_train; the last step is the result."""
+    from sa3dhp.train import adapt as adapt_train
+    from sa3dhp.train import adapt_terms, source
+
+    acfg = _adapt_config(cfg, losses)
+    names = adapt_terms.relation_names(acfg.losses)
+    needs_motion = _needs_motion(acfg.losses)
+    run_dir = pipeline.stage_dir(cfg, run_name)
+    pipeline.start_run(run_dir, force)
+    record = adapt_record(cfg, losses, source_ckpt)
+    prov.check_existing(run_dir / pipeline.CHECKPOINT, record, adapt_train.STAGE)
+    save_config(cfg, run_dir)
+    model, init = _source_model(cfg, source_ckpt)
+    prior_path = pipeline.pose_prior_path(cfg)
+    t0 = time.perf_counter()
+    out = adapt_train.train(
+        acfg,
+        model,
+        priors.load_motion_prior(cfg) if needs_motion else None,
+        relation_nets.load_relations(cfg, names),
+        target_clips(cfg),
+        run_dir,
+        cfg.seed,
+        cfg.device,
+        arch=source.arch_of(cfg.source),
+        extra={"pose_prior": str(prior_path), "init": str(init)},
+        provenance=record,
+        report_sets=image_models._heldout(cfg, ("target_val",), torch_layout=True)
+        if acfg.eval_every
+        else None,
+        prior=priors.load_pose_prior(cfg) if acfg.eval_every else None,
+    )
+    if not out and (run_dir / "metrics.json").exists():  # a finished run, resumed: keep its record
+        return json.loads((run_dir / "metrics.json").read_text())
+    out = {"final_losses": out, "train_time_s": round(time.perf_counter() - t0, 1)}
+    pipeline.write_metrics(run_dir, out)
+    return out
+
+
+def adabn_record(cfg: Config, source_ckpt=None) -> dict:
+    """Provenance record of the AdaBN baseline: ``adapt.adabn_frames``, seed, target_train,
+    parents Gs (``init``) and pose prior."""
+    return prov.stage_record(
+        {"adabn_frames": cfg.adapt.adabn_frames},
+        seed=cfg.seed,
+        world=cfg.data,
+        splits=["target_train"],
+        parents={
+            "init": pipeline.source_path(cfg, source_ckpt),
+            "pose_prior": pipeline.pose_prior_path(cfg),
+        },
+    )
+
+
+def adabn(cfg: Config, run_name: str = pipeline.ADABN_DIR, source_ckpt=None) -> dict:
+    """The AdaBN baseline: Gs with every BatchNorm's statistics re-estimated on target_train
+    (recomputed every time, it is cheap; the checkpoint records its provenance)."""
+    from sa3dhp.train import adapt_terms, source
+
+    run_dir = pipeline.stage_dir(cfg, run_name)
+    record = adabn_record(cfg, source_ckpt)
+    save_config(cfg, run_dir)
+    model, init = _source_model(cfg, source_ckpt)
+    t0 = time.perf_counter()
+    frames = target_clips(cfg).flatten(0, 1)
+    keep = torch.randperm(len(frames), generator=torch.Generator().manual_seed(cfg.seed))
+    adapt_terms.adabn(model, frames[keep[: cfg.adapt.adabn_frames]], seed=cfg.seed)
+    prior_path = pipeline.stage_dir(cfg, pipeline.POSE_PRIOR_DIR) / "checkpoint.safetensors"
+    save_checkpoint(
+        run_dir / "checkpoint.safetensors",
+        stage=source.STAGE,
+        arch=source.arch_of(cfg.source),
+        models={"G": model},
+        config=cfg.adapt,
+        extra={"variant": "adabn", "pose_prior": str(prior_path), "init": str(init)},
+        provenance=record,
+    )
+    out = {"train_time_s": round(time.perf_counter() - t0, 1)}
+    pipeline.write_metrics(run_dir, out)
+    return out
