@@ -60,7 +60,8 @@ def test_evaluate_prior_refuses_a_checkpoint_it_would_ignore(capsys):
     assert rc == 2 and "--checkpoint is for image models" in err
 
 
-def test_a_model_too_large_to_allocate_gives_one_line(tmp_path, capsys):
+def test_a_model_too_large_to_allocate_gives_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("SA3DHP_NO_PROGRESS", "1")  # the world's build bar also writes to stderr
     args = [*TINY, f"data.cache_dir={tmp_path / 'c'}", f"out_dir={tmp_path / 'o'}"]
     rc, err = _main(capsys, "train", "pose-prior", *args, "pose_prior.hidden=100000000000")
     assert rc == 2 and err.startswith("sa3dhp: error: out of memory") and "\n" not in err

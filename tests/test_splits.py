@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from sa3dhp import provenance as prov
 from sa3dhp.config import load_config
 from sa3dhp.data import splits, synth
 from sa3dhp.runs import priors
@@ -42,8 +43,10 @@ def test_the_key_is_in_the_priors_records_and_not_in_the_world_hash():
     a = load_config("demo")
     b = load_config("demo", ["data.mocap_holdout=0.2"])
     assert synth.world_hash(a.data) == synth.world_hash(b.data)  # nothing to regenerate
-    for record in (priors.pose_prior_record, priors.motion_prior_record):
-        ra, rb = record(a), record(b)
-        assert ra["data"]["mocap_holdout"] == 0.1 and rb["data"]["mocap_holdout"] == 0.2
+    ra, rb = priors.pose_prior_record(a), priors.pose_prior_record(b)
+    assert ra["data"]["mocap_holdout"] == 0.1 and rb["data"]["mocap_holdout"] == 0.2
+    # every stage that reads mocap records it (the motion prior and relation networks too)
+    rm = prov.stage_record(b.motion_prior, seed=0, world=b.data, splits=["mocap"])
+    assert rm["data"]["mocap_holdout"] == 0.2
     with pytest.raises(ValueError, match=r"data.mocap_holdout=0.0: must be in \(0, 1\)"):
         synth.validate(load_config("demo", ["data.mocap_holdout=0"]).data)
