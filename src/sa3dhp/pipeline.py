@@ -35,7 +35,8 @@ import json
 import shutil
 from pathlib import Path
 
-from sa3dhp.config import Config
+from sa3dhp import provenance as prov
+from sa3dhp.config import Config, save_config
 
 POSE_PRIOR_DIR, MOTION_PRIOR_DIR = "pose_prior", "motion_prior"  # = the stages' STAGE names
 
@@ -83,10 +84,14 @@ def source_path(cfg: Config, checkpoint: str | Path | None = None) -> Path:
     return Path(checkpoint) if checkpoint else stage_dir(cfg, "source") / CHECKPOINT
 
 
-def start_run(run_dir: Path, force: bool) -> None:
-    """``force``: delete the run directory (every rank does, before any rank can write)."""
+def start_run(cfg: Config, run_dir: Path, stage: str, record: dict, force: bool) -> None:
+    """What every runner does before training: with ``force``, delete the run directory (every
+    rank does, before any rank can write); refuse an existing checkpoint whose provenance record
+    is not ``record``; write the resolved ``config.yaml``."""
     if force:
         shutil.rmtree(run_dir, ignore_errors=True)
+    prov.check_existing(run_dir / CHECKPOINT, record, stage)
+    save_config(cfg, run_dir)
 
 
 def write_metrics(run_dir: Path, metrics: dict) -> None:

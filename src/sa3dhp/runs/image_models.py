@@ -10,7 +10,7 @@ import torch
 
 from sa3dhp import pipeline
 from sa3dhp import provenance as prov
-from sa3dhp.config import Config, save_config
+from sa3dhp.config import Config
 from sa3dhp.data.synth import load_split
 from sa3dhp.runs import priors
 from sa3dhp.train.distributed import is_main_process
@@ -81,10 +81,8 @@ def train_image_model(
 
     scfg = image_model_config(cfg, variant)
     run_dir = pipeline.stage_dir(cfg, run_name or pipeline.IMAGE_MODEL_DIRS[variant])
-    pipeline.start_run(run_dir, force)
     record = image_model_record(cfg, variant)
-    prov.check_existing(run_dir / pipeline.CHECKPOINT, record, source.STAGE)
-    save_config(cfg, run_dir)
+    pipeline.start_run(cfg, run_dir, source.STAGE, record, force)
     data = load_split(cfg.data, scfg.split)
     prior = priors.load_pose_prior(cfg) if scfg.head == "latent" else None
     prior_path = pipeline.pose_prior_path(cfg)

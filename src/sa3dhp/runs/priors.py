@@ -10,7 +10,7 @@ import torch
 
 from sa3dhp import pipeline
 from sa3dhp import provenance as prov
-from sa3dhp.config import Config, save_config
+from sa3dhp.config import Config
 from sa3dhp.data.synth import load_split
 from sa3dhp.train.distributed import is_main_process
 
@@ -25,10 +25,8 @@ def train_pose_prior(cfg: Config, force: bool = False) -> dict:
     from sa3dhp.train import pose_prior
 
     run_dir = pipeline.stage_dir(cfg, pipeline.POSE_PRIOR_DIR)
-    pipeline.start_run(run_dir, force)
     record = pose_prior_record(cfg)
-    prov.check_existing(run_dir / pipeline.CHECKPOINT, record, pose_prior.STAGE)
-    save_config(cfg, run_dir)
+    pipeline.start_run(cfg, run_dir, pose_prior.STAGE, record, force)
     mocap = load_split(cfg.data, "mocap", images=False)
     t0 = time.perf_counter()
     out = pose_prior.train(
@@ -71,10 +69,8 @@ def train_motion_prior(cfg: Config, force: bool = False) -> dict:
     from sa3dhp.train import motion_prior
 
     run_dir = pipeline.stage_dir(cfg, pipeline.MOTION_PRIOR_DIR)
-    pipeline.start_run(run_dir, force)
     record = motion_prior_record(cfg)
-    prov.check_existing(run_dir / pipeline.CHECKPOINT, record, motion_prior.STAGE)
-    save_config(cfg, run_dir)
+    pipeline.start_run(cfg, run_dir, motion_prior.STAGE, record, force)
     mocap = load_split(cfg.data, "mocap", images=False)
     prior = load_pose_prior(cfg)
     t0 = time.perf_counter()
