@@ -62,6 +62,7 @@ from sa3dhp.train.adapt_terms import (
     set_trainable,
     spread_hinge,
 )
+from sa3dhp.train.optim import adam
 from sa3dhp.train.sampling import mix_seed, seed_step, step_generator
 from sa3dhp.train.trainer import Trainer
 
@@ -275,7 +276,7 @@ def train(
         # run has the same floor as the straight one
         adapter.guard_std = latent_spread(model, clips, 512, seed, dev)
     opts = {
-        f"loss{i}": torch.optim.Adam(adapter.params(i, backbone), lr=adapter.lr(i))
+        f"loss{i}": adam(adapter.params(i, backbone), adapter.lr(i))
         for i in range(len(adapter.terms))
     }
     names = [adapter.name(i) for i in range(len(adapter.terms))]

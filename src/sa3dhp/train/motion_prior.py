@@ -22,6 +22,7 @@ from sa3dhp.inference import load_frozen
 from sa3dhp.models.motion_prior import MotionPrior
 from sa3dhp.models.pose_prior import PosePrior
 from sa3dhp.train.distributed import init_distributed
+from sa3dhp.train.optim import adam
 from sa3dhp.train.pose_prior_terms import augment_poses
 from sa3dhp.train.sampling import step_generator
 from sa3dhp.train.trainer import Trainer
@@ -127,7 +128,7 @@ def train(
     pose_prior = pose_prior.to(ctx.device).eval().requires_grad_(False)
     torch.manual_seed(seed)
     model = build_model(cfg).to(ctx.device)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    opt = adam(model.parameters(), cfg.lr)
     trainer = Trainer.for_stage(
         run_dir,
         cfg,

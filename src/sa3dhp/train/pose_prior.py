@@ -51,6 +51,7 @@ from sa3dhp.data import splits
 from sa3dhp.inference import POSE_PRIOR_STAGE, load_pose_prior
 from sa3dhp.models.pose_prior import LATENT_DIM, LatentCritic, PosePrior
 from sa3dhp.train.distributed import init_distributed
+from sa3dhp.train.optim import adam
 from sa3dhp.train.pose_prior_terms import (
     augment_poses,
     critic_loss,
@@ -138,8 +139,8 @@ def train(
     torch.manual_seed(seed)
     model = build_model(cfg).to(ctx.device)
     critic = LatentCritic().to(ctx.device)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    opt_c = torch.optim.Adam(critic.parameters(), lr=cfg.critic_lr, betas=(0.5, 0.9))
+    opt = adam(model.parameters(), cfg.lr)
+    opt_c = adam(critic.parameters(), cfg.critic_lr, betas=(0.5, 0.9))
     trainer = Trainer.for_stage(
         run_dir,
         cfg,

@@ -34,6 +34,7 @@ from sa3dhp.models.pose_prior import LATENT_DIM, PosePrior
 from sa3dhp.models.relation_net import RelationNet
 from sa3dhp.provenance import check as check_provenance
 from sa3dhp.train.logging import RunLogger
+from sa3dhp.train.optim import adam
 from sa3dhp.train.relation_pairs import RelationData, build_pairs, decode_error, relative_error
 from sa3dhp.train.sampling import cosine_lr
 
@@ -104,7 +105,7 @@ def fit_relation(
     """Fit T with ``T(u) ~ u_tau`` (mean L2 distance, Adam, cosine schedule) on ``(N, D)``."""
     torch.manual_seed(seed)
     net = RelationNet(u.shape[1], hidden)
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    opt = adam(net.parameters(), lr)
     gen = torch.Generator().manual_seed(seed)
     for step in range(steps):
         cosine_lr(opt, lr, step, steps)

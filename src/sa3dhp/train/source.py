@@ -25,6 +25,7 @@ from sa3dhp.inference import G_STAGE, load_image_model, predict_poses
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.pose_prior import PosePrior
 from sa3dhp.train.distributed import init_distributed
+from sa3dhp.train.optim import adam
 from sa3dhp.train.sampling import EpochSampler, step_generator
 from sa3dhp.train.trainer import Trainer
 
@@ -168,7 +169,7 @@ def train(
     model = build_model(cfg).to(ctx.device)
     if prior is not None:
         prior = prior.to(ctx.device).eval().requires_grad_(False)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = adam(model.parameters(), cfg.lr, cfg.weight_decay, decoupled=True)
     trainer = Trainer.for_stage(
         run_dir,
         cfg,

@@ -30,6 +30,7 @@ from torch import nn
 from sa3dhp.config import merge_config, save_config
 from sa3dhp.device import autocast
 from sa3dhp.train.distributed import init_distributed
+from sa3dhp.train.optim import adam
 from sa3dhp.train.sampling import EpochSampler, seed_step
 from sa3dhp.train.trainer import Trainer
 
@@ -107,7 +108,7 @@ def train(cfg: ToyConfig) -> dict:
 
     torch.manual_seed(cfg.seed)  # same initial weights on every rank
     model = ToyMLP(cfg.hidden, cfg.dropout).to(ctx.device)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
+    opt = adam(model.parameters(), cfg.lr, 1e-4, decoupled=True)
     trainer = Trainer.for_stage(
         run_dir,
         cfg,
