@@ -95,25 +95,49 @@ def export_model(checkpoint: str | Path, out: str | Path) -> Path:
         prior = load_weights(prior_path, POSE_PRIOR_STAGE, prior_arch)["prior"]
         tensors.update({f"Dp.{k}": v for k, v in prior.items()})
     data = cfg.get("data", {})
+    return write_model_file(
+        out,
+        tensors,
+        arch,
+        prior_arch,
+        crop_size=int(data.get("size", 64)),
+        crop_scale=data.get("crop_scale"),
+        config=cfg,
+        source=str(ckpt),
+    )
+
+
+def write_model_file(
+    out: str | Path,
+    tensors: dict[str, torch.Tensor],
+    arch: dict,
+    prior_arch: dict | None,
+    crop_size: int,
+    crop_scale: float | None,
+    config: dict,
+    source: str,
+) -> Path:
+    """Write a model file from G's tensors (``G.<key>``) and the prior's (``Dp.<key>``, for the
+    latent head), with the record :func:`read_metadata` checks; atomically."""
     meta = {
         "format": FORMAT,
         "version": str(FORMAT_VERSION),
         "stage": G_STAGE,
         "arch": json.dumps(arch),
         "prior_arch": json.dumps(prior_arch),
-        "crop_size": str(int(data.get("size", 64))),
+        "crop_size": str(int(crop_size)),
         "crop": json.dumps(
             {
                 "shape": "square",
                 "centre": "pelvis",
                 "side": "crop_scale x person height",
-                "crop_scale": data.get("crop_scale"),
+                "crop_scale": crop_scale,
                 "channels": "RGB uint8",
             }
         ),
         "joints": json.dumps(list(sk.JOINT_NAMES)),
-        "config": json.dumps(cfg),
-        "source": str(ckpt),
+        "config": json.dumps(config),
+        "source": source,
     }
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from sa3dhp.cli import apply
+
 EPILOG = "Overrides: trailing key.sub=value pairs change any config field, e.g. data.size=128."
 
 
@@ -58,6 +60,18 @@ def cmd_data_preview(args: argparse.Namespace) -> int:
     cfg = _load(args)
     path = write_preview(cfg.data, Path(args.out))
     print(f"wrote {path}")
+    return 0
+
+
+def cmd_data_video(args: argparse.Namespace) -> int:
+    from sa3dhp.data.video import synthetic_video, write_synthetic_video
+
+    cfg = _load(args)
+    video = synthetic_video(
+        cfg.data, args.frames, args.width, args.height, args.person_px, args.domain, args.seed
+    )
+    for what, path in write_synthetic_video(video, args.out).items():
+        print(f"wrote {what}: {path}")
     return 0
 
 
@@ -174,14 +188,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_export_model(args: argparse.Namespace) -> int:
-    from sa3dhp.model_file import export_model
-
-    out = export_model(args.source, args.out)
-    print(f"wrote {out}")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     parser = argparse.ArgumentParser(
@@ -216,6 +222,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="docs/preview.png", help="output PNG")
     _add_config_args(p)
     p.set_defaults(func=cmd_data_preview)
+    p = data.add_parser(
+        "video",
+        help="an MP4 of one synthetic person moving across a frame, with its true boxes and "
+        "poses (to try `predict`)",
+    )
+    p.add_argument("--out", default="out/person.mp4", help="output MP4 (default out/person.mp4)")
+    p.add_argument("--frames", type=int, default=90, help="frames at 30 FPS (default 90)")
+    p.add_argument("--width", type=int, default=640, help="frame width (default 640)")
+    p.add_argument("--height", type=int, default=480, help="frame height (default 480)")
+    p.add_argument(
+        "--person-px", type=int, default=300, help="side of the person's crop (default 300)"
+    )
+    p.add_argument("--domain", default="target", choices=["source", "target"])
+    p.add_argument("--seed", type=int, default=0)
+    _add_config_args(p)
+    p.set_defaults(func=cmd_data_video)
 
     train = sub.add_parser("train", help="train a stage of Algorithm 1").add_subparsers(
         dest="train_command", required=True, metavar="STAGE"
@@ -317,17 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_args(p)
     p.set_defaults(func=cmd_evaluate)
 
-    export = sub.add_parser("export", help="one-file models").add_subparsers(
-        dest="export_command", required=True, metavar="FORMAT"
-    )
-    p = export.add_parser(
-        "model",
-        help="G, its pose decoder, the crop size and convention, the joint names and the run's "
-        "config in one safetensors file (movable; `evaluate --checkpoint` reads it)",
-    )
-    p.add_argument("source", help="a G run directory (e.g. out/demo/adapted) or its checkpoint")
-    p.add_argument("--out", required=True, help="the model file to write (MODEL.safetensors)")
-    p.set_defaults(func=cmd_export_model)
+    apply.add_commands(sub)
 
     rel = sub.add_parser("relations", help="the relation catalogue").add_subparsers(
         dest="relations_command", required=True, metavar="SUBCOMMAND"

@@ -1,0 +1,305 @@
+"""``sa3dhp predict``: 3D poses of the people in a user's images and videos.
+
+Per input: read the frames (:mod:`sa3dhp.media`), find people (:mod:`sa3dhp.detect`), follow
+them across a video's frames (:mod:`sa3dhp.track`), cut the model's crop from each box, predict
+the 17x3 pose in batches (:mod:`sa3dhp.inference`), optionally smooth each track
+(:mod:`sa3dhp.smooth`), and write, into ``--out``:
+
+* ``predictions.jsonl``: one object per frame, ``{"source": file, "frame": i, "people":
+  [{"track", "box": [x0, y0, x1, y1], "score", "pose_mm": 17 x [x, y, z], "joints_2d": 17 x
+  [u, v]}]}``;
+* ``predictions.npz``: the same, one row per person and frame (:data:`NPZ_KEYS`);
+* ``summary.json``: inputs, frames, people found, frames without a person, timings;
+* with ``--render``: ``<name>.mp4`` per video and ``<name>.png`` per image (:mod:`sa3dhp.overlay`).
+
+``pose_mm`` is root-relative (pelvis at the origin), camera frame: x right, y down, z forward.
+``joints_2d`` maps the pose into the image under weak perspective: the box centre plus the
+pose's x, y scaled by the box height over the person's height (from the predicted bone
+lengths). Everything is written into a temporary folder first and moved into ``--out`` at the
+end, so a failed run leaves nothing half-written there.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from sa3dhp import media as media_mod
+from sa3dhp import skeleton as sk
+from sa3dhp.data.motion.style import CANONICAL_HEIGHT_MM
+from sa3dhp.detect import BoxesDetector, crop_from_box, cut_crop, make_detector
+from sa3dhp.device import autocast, resolve_device
+from sa3dhp.inference import load_image_model, predict_poses
+from sa3dhp.progress import progress_disabled
+from sa3dhp.smooth import smooth_tracks
+from sa3dhp.track import IoUTracker
+
+log = logging.getLogger(__name__)
+
+#: Arrays of ``predictions.npz``, one row per person and frame.
+NPZ_KEYS = {
+    "source": "(N,) str: the input file's name",
+    "frame": "(N,) int: frame index in that input (0 for an image)",
+    "track": "(N,) int: track id within that input",
+    "box": "(N, 4) float: x0, y0, x1, y1 in image pixels",
+    "score": "(N,) float: the detector's score",
+    "pose_mm": "(N, 17, 3) float: root-relative pose, camera frame, mm",
+    "joints_2d": "(N, 17, 2) float: the pose's joints in image pixels",
+}
+DEFAULT_CROP_SCALE = 1.7
+
+
+@dataclass
+class PredictOptions:
+    """How ``sa3dhp predict`` finds people and what it writes."""
+
+    detector: str = "hog"  # hog | torchvision | boxes | full
+    boxes: str | None = None  # the boxes file of --detector boxes
+    detector_weights: str | None = None  # a torchvision detector's state dict
+    min_score: float | None = None  # detector score threshold (default: the detector's own)
+    max_people: int = 0  # keep the best N boxes per frame (0: all)
+    batch: int = 64
+    smooth: bool = False  # One-Euro filter over each track's poses
+    render: bool = False
+    device: str = "auto"
+    crop_scale: float | None = None  # default: the model's own
+
+
+@dataclass
+class _Rows:
+    source: list[str] = field(default_factory=list)
+    frame: list[int] = field(default_factory=list)
+    track: list[int] = field(default_factory=list)
+    box: list[np.ndarray] = field(default_factory=list)
+    score: list[float] = field(default_factory=list)
+    pose_mm: list[np.ndarray] = field(default_factory=list)
+
+
+def person_height_mm(poses: np.ndarray) -> np.ndarray:
+    """Standing height ``(N,)`` mm of poses ``(N, 17, 3)``, from their bone lengths."""
+    ratio = sk.bone_lengths(poses).sum(-1) / sk.canonical_bone_lengths().sum()
+    return CANONICAL_HEIGHT_MM * ratio
+
+
+def joints_to_image(poses: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Weak-perspective image joints ``(N, 17, 2)`` of poses ``(N, 17, 3)`` in boxes ``(N, 4)``."""
+    if len(poses) == 0:
+        return np.zeros((0, sk.NUM_JOINTS, 2), np.float32)
+    centre = (boxes[:, :2] + boxes[:, 2:]) / 2
+    scale = (boxes[:, 3] - boxes[:, 1]) / person_height_mm(poses)
+    return (centre[:, None] + poses[..., :2] * scale[:, None, None]).astype(np.float32)
+
+
+def _crop_scale(info: dict) -> float:
+    crop = info.get("crop") or {}
+    if crop.get("crop_scale"):
+        return float(crop["crop_scale"])
+    config = Path(str(info.get("path", ""))).parent / "config.yaml"
+    if config.is_file():
+        from omegaconf import OmegaConf
+
+        value = OmegaConf.select(OmegaConf.load(config), "data.crop_scale")
+        if value:
+            return float(value)
+    return DEFAULT_CROP_SCALE
+
+
+class _Model:
+    """G and its decoder on a device, turning uint8 crops into poses in batches."""
+
+    def __init__(self, path: str, device: str) -> None:
+        self.device = resolve_device(device)
+        if Path(path).is_dir():
+            path = str(Path(path) / "checkpoint.safetensors")
+        self.model, self.prior, info = load_image_model(path, self.device)
+        info.setdefault("path", path)
+        self.size = int(getattr(self.model, "crop_size", None) or 64)
+        self.crop_scale = _crop_scale(info)
+
+    @torch.no_grad()
+    def __call__(self, crops: np.ndarray) -> np.ndarray:
+        if len(crops) == 0:
+            return np.zeros((0, sk.NUM_JOINTS, 3), np.float32)
+        x = torch.as_tensor(crops).permute(0, 3, 1, 2).to(self.device)
+        with autocast(self.device, self.device.type == "cuda"):
+            return predict_poses(self.model, self.prior, x).float().cpu().numpy()
+
+
+def _frames_of(item: media_mod.Media) -> tuple[int, float]:
+    if item.kind == "image":
+        return 1, 0.0
+    info = media_mod.video_info(item.path)
+    return info.frames, info.fps
+
+
+def predict_files(
+    inputs: list[str], model_path: str, out_dir: str | Path, opts: PredictOptions | None = None
+) -> dict:
+    """Predict every person in ``inputs`` (files, folders, globs) with the model at
+    ``model_path`` (a model file or a G checkpoint) and write the outputs into ``out_dir``.
+
+    Returns:
+        The summary written to ``summary.json``.
+
+    Raises:
+        MediaError, DetectorError, CheckpointError: an input, the detector or the model cannot
+            be used (nothing is written then).
+    """
+    opts = opts or PredictOptions()
+    t0 = time.perf_counter()
+    items = media_mod.collect(inputs)
+    for item in items:
+        if item.kind == "image":
+            media_mod.read_image(item.path)  # fail on a bad image before any work
+        else:
+            media_mod.video_info(item.path)
+    model = _Model(model_path, opts.device)
+    crop_scale = opts.crop_scale or model.crop_scale
+    detector = make_detector(
+        opts.detector, opts.boxes, opts.detector_weights, opts.min_score, model.device
+    )
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise media_mod.MediaError(f"--out {out_dir}: is a file, not a folder")
+    tmp = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        summary = _run(items, model, detector, crop_scale, opts, tmp)
+        summary["seconds"] = round(time.perf_counter() - t0, 2)
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for f in sorted(tmp.iterdir()):
+            os.replace(f, out_dir / f.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return summary
+
+
+def _run(
+    items: list[media_mod.Media],
+    model: _Model,
+    detector,
+    crop_scale: float,
+    opts: PredictOptions,
+    tmp: Path,
+) -> dict:
+    rows, fps_of, frames_of = _Rows(), {}, {}
+    no_person = 0
+    t_model = 0.0
+    for item in items:
+        if isinstance(detector, BoxesDetector):
+            detector.select(item.name)
+        n_expected, fps = _frames_of(item)
+        fps_of[item.name] = fps or 30.0
+        tracker = IoUTracker()
+        crops: list[np.ndarray] = []
+        n = 0
+        bar = tqdm(
+            total=n_expected or None,
+            desc=item.name,
+            unit="frame",
+            disable=item.kind == "image" or progress_disabled(),
+        )
+        for index, frame in enumerate(media_mod.read_frames(item)):
+            boxes, scores = detector(frame, index)
+            if opts.max_people > 0:
+                boxes, scores = boxes[: opts.max_people], scores[: opts.max_people]
+            tracks = tracker.update(boxes) if item.kind == "video" else np.arange(len(boxes))
+            if len(boxes) == 0:
+                no_person += 1
+            for b, s, t in zip(boxes, scores, tracks, strict=True):
+                crops.append(cut_crop(frame, crop_from_box(b, crop_scale), model.size))
+                rows.source.append(item.name)
+                rows.frame.append(index)
+                rows.track.append(int(t))
+                rows.box.append(np.asarray(b, np.float32))
+                rows.score.append(float(s))
+            if len(crops) >= opts.batch:
+                t1 = time.perf_counter()
+                rows.pose_mm += list(model(np.stack(crops)))
+                t_model += time.perf_counter() - t1
+                crops = []
+            n = index + 1
+            bar.update(1)
+        bar.close()
+        if crops:
+            t1 = time.perf_counter()
+            rows.pose_mm += list(model(np.stack(crops)))
+            t_model += time.perf_counter() - t1
+        frames_of[item.name] = n
+    arrays = _arrays(rows)
+    if opts.smooth and len(arrays["frame"]):
+        arrays["pose_mm"] = _smooth(arrays, fps_of)
+    arrays["joints_2d"] = joints_to_image(arrays["pose_mm"], arrays["box"])
+    np.savez(tmp / "predictions.npz", **arrays)
+    _write_jsonl(tmp / "predictions.jsonl", arrays, frames_of)
+    rendered = []
+    if opts.render:
+        from sa3dhp.overlay import render_outputs
+
+        rendered = render_outputs(items, arrays, fps_of, tmp)
+    total = sum(frames_of.values())
+    return {
+        "inputs": [str(i.path) for i in items],
+        "frames": total,
+        "people": len(arrays["frame"]),
+        "frames_without_person": no_person,
+        "detector": opts.detector,
+        "crop_scale": crop_scale,
+        "crop_size": model.size,
+        "device": str(model.device),
+        "smooth": opts.smooth,
+        "model_seconds": round(t_model, 2),
+        "rendered": rendered,
+    }
+
+
+def _arrays(rows: _Rows) -> dict[str, np.ndarray]:
+    return {
+        "source": np.array(rows.source, dtype=str),
+        "frame": np.array(rows.frame, np.int64),
+        "track": np.array(rows.track, np.int64),
+        "box": np.array(rows.box, np.float32).reshape(-1, 4),
+        "score": np.array(rows.score, np.float32),
+        "pose_mm": np.array(rows.pose_mm, np.float32).reshape(-1, sk.NUM_JOINTS, 3),
+    }
+
+
+def _smooth(arrays: dict[str, np.ndarray], fps_of: dict[str, float]) -> np.ndarray:
+    poses = arrays["pose_mm"].copy()
+    for name, fps in fps_of.items():
+        sel = arrays["source"] == name
+        if sel.any():
+            poses[sel] = smooth_tracks(poses[sel], arrays["track"][sel], arrays["frame"][sel], fps)
+    return poses
+
+
+def _write_jsonl(path: Path, arrays: dict[str, np.ndarray], frames_of: dict[str, int]) -> None:
+    with path.open("w") as f:
+        for name, n in frames_of.items():
+            sel = np.flatnonzero(arrays["source"] == name)
+            by_frame: dict[int, list[int]] = {}
+            for r in sel:
+                by_frame.setdefault(int(arrays["frame"][r]), []).append(int(r))
+            for i in range(n):
+                people = [
+                    {
+                        "track": int(arrays["track"][r]),
+                        "box": [round(float(v), 1) for v in arrays["box"][r]],
+                        "score": round(float(arrays["score"][r]), 3),
+                        "pose_mm": np.round(arrays["pose_mm"][r], 1).tolist(),
+                        "joints_2d": np.round(arrays["joints_2d"][r], 1).tolist(),
+                    }
+                    for r in by_frame.get(i, [])
+                ]
+                f.write(json.dumps({"source": name, "frame": i, "people": people}) + "\n")

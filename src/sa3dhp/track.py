@@ -1,0 +1,58 @@
+"""A greedy IoU tracker: the same person keeps one track id across the frames of a video."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection over union of boxes ``(N, 4)`` and ``(M, 4)`` (x0, y0, x1, y1): ``(N, M)``."""
+    a = np.asarray(a, np.float64).reshape(-1, 4)
+    b = np.asarray(b, np.float64).reshape(-1, 4)
+    lo = np.maximum(a[:, None, :2], b[None, :, :2])
+    hi = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(hi - lo, 0, None), axis=-1)
+    area = lambda x: np.prod(np.clip(x[:, 2:] - x[:, :2], 0, None), axis=-1)  # noqa: E731
+    union = area(a)[:, None] + area(b)[None, :] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+
+
+@dataclass
+class IoUTracker:
+    """Match each frame's boxes to the live tracks, best IoU first.
+
+    A box with IoU >= ``min_iou`` to a track's last box continues it; any other box starts a new
+    track. A track unmatched for more than ``max_age`` frames ends.
+    """
+
+    min_iou: float = 0.3
+    max_age: int = 10
+    _boxes: dict[int, np.ndarray] = field(default_factory=dict)
+    _age: dict[int, int] = field(default_factory=dict)
+    _next: int = 0
+
+    def update(self, boxes: np.ndarray) -> np.ndarray:
+        """Track ids ``(N,)`` of this frame's boxes ``(N, 4)``."""
+        ids = np.full(len(boxes), -1, np.int64)
+        live = list(self._boxes)
+        if live and len(boxes):
+            scores = iou(boxes, np.stack([self._boxes[t] for t in live]))
+            for flat in np.argsort(-scores, axis=None):
+                i, j = np.unravel_index(flat, scores.shape)
+                if scores[i, j] < self.min_iou:
+                    break
+                if ids[i] < 0 and live[j] not in ids:
+                    ids[i] = live[j]
+        for i in np.flatnonzero(ids < 0):
+            ids[i] = self._next
+            self._next += 1
+        for t in list(self._boxes):
+            self._age[t] += 1
+        for i, t in enumerate(ids):
+            self._boxes[int(t)] = np.asarray(boxes[i], np.float64)
+            self._age[int(t)] = 0
+        for t in [t for t, a in self._age.items() if a > self.max_age]:
+            del self._boxes[t], self._age[t]
+        return ids
