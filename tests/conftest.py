@@ -1,12 +1,16 @@
-"""Shared test fixtures: random plausible poses built from the rest pose."""
+"""Shared test fixtures: random plausible poses built from the rest pose, a tiny model file."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from sa3dhp import kinematics as kin
 from sa3dhp import skeleton as sk
+from sa3dhp.model_file import write_model_file
+from sa3dhp.models.image_to_latent import ImageToLatent
+from sa3dhp.models.pose_prior import PosePrior
 
 
 def _yaw_pitch(yaw: float, pitch: float) -> np.ndarray:
@@ -34,3 +38,19 @@ def random_poses(n: int, seed: int = 0) -> np.ndarray:
 @pytest.fixture
 def poses() -> np.ndarray:
     return random_poses(64)
+
+
+TINY_ARCH = {"backbone": "resnet18", "conv_channels": 16, "fc_hidden": 16, "head": "latent"}
+TINY_PRIOR_ARCH = {"arch": "mlp", "hidden": 64, "blocks": 1, "lengths": "predicted"}
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    """A model file of a small randomly initialised G and pose prior (no training)."""
+    torch.manual_seed(0)
+    g = ImageToLatent(**TINY_ARCH, weights=None).eval()
+    prior = PosePrior(**TINY_PRIOR_ARCH).eval()
+    tensors = {f"G.{k}": v for k, v in g.state_dict().items()}
+    tensors |= {f"Dp.{k}": v for k, v in prior.state_dict().items()}
+    path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
+    return write_model_file(path, tensors, TINY_ARCH, TINY_PRIOR_ARCH, 64, 1.7, {}, "test")

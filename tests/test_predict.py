@@ -20,25 +20,8 @@ from sa3dhp.data.world import WorldConfig
 from sa3dhp.detect import BoxesDetector, DetectorError, crop_from_box, cut_crop, make_detector
 from sa3dhp.inference import load_image_model
 from sa3dhp.inference import predict as predict_crops
-from sa3dhp.model_file import write_model_file
-from sa3dhp.models.image_to_latent import ImageToLatent
-from sa3dhp.models.pose_prior import PosePrior
 from sa3dhp.smooth import OneEuro, smooth_tracks
 from sa3dhp.track import IoUTracker, iou
-
-ARCH = {"backbone": "resnet18", "conv_channels": 16, "fc_hidden": 16, "head": "latent"}
-PRIOR_ARCH = {"arch": "mlp", "hidden": 64, "blocks": 1, "lengths": "predicted"}
-
-
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory):
-    torch.manual_seed(0)
-    g = ImageToLatent(**ARCH, weights=None).eval()
-    prior = PosePrior(**PRIOR_ARCH).eval()
-    tensors = {f"G.{k}": v for k, v in g.state_dict().items()}
-    tensors |= {f"Dp.{k}": v for k, v in prior.state_dict().items()}
-    path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
-    return write_model_file(path, tensors, ARCH, PRIOR_ARCH, 64, 1.7, {}, "test")
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +45,10 @@ def test_the_true_box_cuts_the_renderers_crop():
         assert np.array_equal(crop[body], video.crops[f][body])
 
 
-def test_predict_with_true_boxes_gives_the_poses_of_the_crops(video_files, model_file, tmp_path):
+def test_predict_with_true_boxes_gives_the_poses_of_the_crops(video_files, tiny_model, tmp_path):
     video, files = video_files
     out = tmp_path / "pred"
-    rc = _predict(str(files["video"]), "--model", str(model_file), "--out", str(out),
+    rc = _predict(str(files["video"]), "--model", str(tiny_model), "--out", str(out),
                   "--detector", "boxes", "--boxes", str(files["boxes"]))  # fmt: skip
     assert rc == 0
     got = np.load(out / "predictions.npz")
@@ -76,7 +59,7 @@ def test_predict_with_true_boxes_gives_the_poses_of_the_crops(video_files, model
     crops = np.stack(
         [cut_crop(fr, crop_from_box(b, 1.7), 64) for fr, b in zip(frames, video.boxes, strict=True)]
     )
-    model, prior, _ = load_image_model(model_file)
+    model, prior, _ = load_image_model(tiny_model)
     expected = predict_crops(model, prior, crops)
     assert np.allclose(got["pose_mm"], expected, atol=0.05)
     # and the error against the truth is the error of the renderer's own crops, within 10 %
@@ -90,14 +73,14 @@ def test_predict_with_true_boxes_gives_the_poses_of_the_crops(video_files, model
 
 
 def test_jsonl_has_one_object_per_frame_with_the_documented_fields(
-    video_files, model_file, tmp_path
+    video_files, tiny_model, tmp_path
 ):
     _, files = video_files
     boxes = json.loads(files["boxes"].read_text())
     del boxes["5"], boxes["6"]  # two frames without a person
     (tmp_path / "b.json").write_text(json.dumps(boxes))
     out = tmp_path / "pred"
-    assert _predict(str(files["video"]), "--model", str(model_file), "--out", str(out),
+    assert _predict(str(files["video"]), "--model", str(tiny_model), "--out", str(out),
                     "--detector", "boxes", "--boxes", str(tmp_path / "b.json")) == 0  # fmt: skip
     lines = [json.loads(ln) for ln in (out / "predictions.jsonl").read_text().splitlines()]
     assert [ln["frame"] for ln in lines] == list(range(24))
@@ -112,11 +95,11 @@ def test_jsonl_has_one_object_per_frame_with_the_documented_fields(
     assert not list(tmp_path.glob(".pred.partial-*"))
 
 
-def test_hog_finds_the_person_and_its_joints_stay_in_the_crop(model_file, tmp_path):
+def test_hog_finds_the_person_and_its_joints_stay_in_the_crop(tiny_model, tmp_path):
     video = synthetic_video(WorldConfig(), frames=12, width=320, height=240, person_px=200, seed=1)
     files = write_synthetic_video(video, tmp_path / "big.mp4")
     out = tmp_path / "hog"
-    assert _predict(str(files["video"]), "--model", str(model_file), "--out", str(out),
+    assert _predict(str(files["video"]), "--model", str(tiny_model), "--out", str(out),
                     "--render", "--max-people", "1") == 0  # fmt: skip
     got = np.load(out / "predictions.npz")
     assert len(np.unique(got["frame"])) >= 10  # found in >= 10 of 12 frames
@@ -132,7 +115,7 @@ def test_hog_finds_the_person_and_its_joints_stay_in_the_crop(model_file, tmp_pa
     assert int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)) == 320 + 2 * 240
 
 
-def test_a_folder_of_gray_rgba_and_colour_images(model_file, tmp_path):
+def test_a_folder_of_gray_rgba_and_colour_images(tiny_model, tmp_path):
     rng = np.random.default_rng(0)
     folder = tmp_path / "imgs"
     folder.mkdir()
@@ -142,7 +125,7 @@ def test_a_folder_of_gray_rgba_and_colour_images(model_file, tmp_path):
     cv2.imwrite(str(folder / "c.png"), np.concatenate([img, img[..., :1]], axis=2))  # RGBA
     cv2.imwrite(str(folder / "d.jpg"), img)
     out = tmp_path / "pred"
-    assert _predict(str(folder), "--model", str(model_file), "--out", str(out),
+    assert _predict(str(folder), "--model", str(tiny_model), "--out", str(out),
                     "--detector", "full", "--render") == 0  # fmt: skip
     lines = [json.loads(ln) for ln in (out / "predictions.jsonl").read_text().splitlines()]
     assert [ln["source"] for ln in lines] == ["a.png", "b.png", "c.png", "d.jpg"]
@@ -186,11 +169,11 @@ def _bad_inputs(tmp_path, video_files):
     ["unreadable video", "truncated mp4", "truncated avi", "empty folder", "non-image file",
      "damaged image", "1x1 image", "video with zero frames"],
 )  # fmt: skip
-def test_bad_input_is_one_line_naming_the_file(case, video_files, model_file, tmp_path, capsys):
+def test_bad_input_is_one_line_naming_the_file(case, video_files, tiny_model, tmp_path, capsys):
     path = _bad_inputs(tmp_path, video_files)[case]
     out = tmp_path / "pred"
     assert (
-        _predict(str(path), "--model", str(model_file), "--out", str(out), "--detector", "full")
+        _predict(str(path), "--model", str(tiny_model), "--out", str(out), "--detector", "full")
         == 2
     )
     err = capsys.readouterr().err.strip()
@@ -198,7 +181,7 @@ def test_bad_input_is_one_line_naming_the_file(case, video_files, model_file, tm
     assert not out.exists() and not list(tmp_path.glob(".pred.partial-*"))
 
 
-def test_model_files_that_are_not_models_are_refused(video_files, model_file, tmp_path, capsys):
+def test_tiny_models_that_are_not_models_are_refused(video_files, tiny_model, tmp_path, capsys):
     _, files = video_files
     pickle = tmp_path / "pickle.safetensors"
     torch.save({"G": torch.zeros(3)}, pickle)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from sa3dhp import checkpoint, metrics, pipeline
+from sa3dhp import checkpoint, cli, media, metrics, pipeline
 from sa3dhp.config import load_config
 from sa3dhp.runs import image_models, priors
 from tests.test_stages import TINY_PRIORS
@@ -129,6 +129,16 @@ def test_a_model_file_predicts_as_its_checkpoint_after_the_run_is_moved(trained,
         try:
             model, prior, _ = load_image_model(path)
             assert np.array_equal(predict(model, prior, crops), want)
+            # and `sa3dhp predict` on images that are these crops ("full": the image is the box)
+            images = tmp_path / f"crops_{variant}"
+            images.mkdir()
+            for i, crop in enumerate(crops[:3]):
+                media.write_image(images / f"{i}.png", crop)
+            out = tmp_path / f"pred_{variant}"
+            args = ["predict", str(images), "--model", str(path), "--out", str(out)]
+            assert cli.main([*args, "--detector", "full", "--crop-scale", "1"]) == 0
+            got = np.load(out / "predictions.npz")["pose_mm"]
+            assert np.allclose(got, want[:3], atol=0.05)
         finally:
             shutil.move(str(moved), str(pipeline.stage_dir(cfg, ".")))
 

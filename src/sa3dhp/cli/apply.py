@@ -16,6 +16,14 @@ def cmd_export_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_onnx(args: argparse.Namespace) -> int:
+    from sa3dhp.onnx_export import export_onnx
+
+    out = export_onnx(args.model, args.out)
+    print(f"wrote {out}")
+    return 0
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from sa3dhp.predict import PredictOptions, predict_files
 
@@ -55,6 +63,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("source", help="a G run directory (e.g. out/demo/adapted) or its checkpoint")
     p.add_argument("--out", required=True, help="the model file to write (MODEL.safetensors)")
     p.set_defaults(func=cmd_export_model)
+    p = export.add_parser(
+        "onnx",
+        help="a model file as ONNX: uint8 crops (B, 3, S, S) -> poses (B, 17, 3) mm, FK included, "
+        "any batch size (needs pip install 'sa3dhp[onnx]')",
+    )
+    p.add_argument("model", help="a model file (`sa3dhp export model`)")
+    p.add_argument("--out", required=True, help="the ONNX file to write (MODEL.onnx)")
+    p.set_defaults(func=cmd_export_onnx)
 
     p = sub.add_parser(
         "predict",
