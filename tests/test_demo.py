@@ -133,3 +133,44 @@ def test_relations_score_and_ablate_run_from_the_cli(demo_run):
     assert (seed1 / "oracle" / "checkpoint.safetensors").exists()
     assert "paper MPJPE" in (tmp / "out" / "ablate" / "rows.md").read_text()
     assert "Δ MPJPE vs own Gs" in (tmp / "out" / "ablate" / "rows.md").read_text()
+
+
+def test_adapt_to_a_users_video_then_predict_on_it(demo_run, tmp_path):
+    from safetensors.torch import load_file
+
+    from sa3dhp.data.video import synthetic_video, write_synthetic_video
+    from sa3dhp.data.world import WorldConfig
+
+    tmp, overrides = demo_run
+    args = [*overrides, f"out_dir={tmp / 'out'}"]
+    video = synthetic_video(WorldConfig(), frames=90, width=256, height=160, seed=5)
+    files = write_synthetic_video(video, tmp_path / "mine.mp4")
+    boxes = ["--detector", "boxes", "--boxes", str(files["boxes"])]
+    res = _run(["adapt", "--videos", str(files["video"]), *boxes, *args])
+    assert res.returncode == 0, res.stderr[-3000:]
+    run = tmp / "out" / "adapted_videos"
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["videos"]["mine.mp4"] == {"frames": 90, "fps": 30.0, "tracks": 1, "clips": 2}
+    record = checkpoint.checkpoint_info(run / "checkpoint.safetensors", "image_to_latent")
+    assert "mine.mp4" in record["provenance"]["data"]["videos"]
+    gs, adapted = (
+        load_file(str(d / "checkpoint.safetensors")) for d in (tmp / "out" / "source", run)
+    )
+    changed = {
+        k.split(".")[2]
+        for k in gs
+        if k.startswith("model.G.") and not (gs[k] == adapted[k]).all()
+    }
+    assert changed == {"layer2"}  # only the Res-3 block trained, on the user's video
+    out = tmp_path / "pred"
+    res = _run(["predict", str(files["video"]), "--model", str(run), "--out", str(out), *boxes])
+    assert res.returncode == 0, res.stderr[-3000:]
+    import numpy as np
+
+    assert np.load(out / "predictions.npz")["pose_mm"].shape == (90, 17, 3)
+    # another video into the same run is refused, naming what differs
+    other = write_synthetic_video(
+        synthetic_video(WorldConfig(), 90, 256, 160, seed=6), tmp_path / "b.mp4"
+    )
+    res = _run(["adapt", "--videos", str(other["video"]), *boxes, *args])
+    assert res.returncode == 2 and "videos" in res.stderr and "--force" in res.stderr

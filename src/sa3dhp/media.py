@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -194,6 +196,49 @@ def read_frames(media: Media) -> Iterator[np.ndarray]:
         yield read_image(media.path)
     else:
         yield from read_video(media.path)
+
+
+def prefetch(frames: Iterable[np.ndarray], depth: int) -> Iterator[np.ndarray]:
+    """``frames``, decoded up to ``depth`` ahead in a background thread (OpenCV releases the
+    GIL while it decodes, so decoding overlaps the model's work). Errors reach the caller."""
+    if depth < 1:
+        yield from frames
+        return
+    box: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for frame in frames:
+                if not put(frame):
+                    return
+            put(done)
+        except BaseException as e:  # handed to the consumer
+            put(e)
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = box.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def write_video(path: str | Path, frames: list[np.ndarray] | np.ndarray, fps: float) -> Path:

@@ -1,7 +1,7 @@
 """``sa3dhp predict``: 3D poses of the people in a user's images and videos.
 
-Per input: read the frames (:mod:`sa3dhp.media`), find people (:mod:`sa3dhp.detect`), follow
-them across a video's frames (:mod:`sa3dhp.track`), cut the model's crop from each box, predict
+Per input: read the frames (:mod:`sa3dhp.media`), find people and follow them across a video's
+frames, cut the model's crop from each box (:mod:`sa3dhp.people`), predict
 the 17x3 pose in batches (:mod:`sa3dhp.inference`), optionally smooth each track
 (:mod:`sa3dhp.smooth`), and write, into ``--out``:
 
@@ -31,17 +31,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from sa3dhp import media as media_mod
 from sa3dhp import skeleton as sk
 from sa3dhp.data.motion.style import CANONICAL_HEIGHT_MM
-from sa3dhp.detect import BoxesDetector, crop_from_box, cut_crop, make_detector
+from sa3dhp.detect import make_detector
 from sa3dhp.device import autocast, resolve_device
 from sa3dhp.inference import load_image_model, predict_poses
-from sa3dhp.progress import progress_disabled
+from sa3dhp.people import people_in
 from sa3dhp.smooth import smooth_tracks
-from sa3dhp.track import IoUTracker
 
 log = logging.getLogger(__name__)
 
@@ -134,11 +132,8 @@ class _Model:
             return predict_poses(self.model, self.prior, x).float().cpu().numpy()
 
 
-def _frames_of(item: media_mod.Media) -> tuple[int, float]:
-    if item.kind == "image":
-        return 1, 0.0
-    info = media_mod.video_info(item.path)
-    return info.frames, info.fps
+def _fps(item: media_mod.Media) -> float:
+    return media_mod.video_info(item.path).fps if item.kind == "video" else 30.0
 
 
 def predict_files(
@@ -197,41 +192,25 @@ def _run(
     no_person = 0
     t_model = 0.0
     for item in items:
-        if isinstance(detector, BoxesDetector):
-            detector.select(item.name)
-        n_expected, fps = _frames_of(item)
-        fps_of[item.name] = fps or 30.0
-        tracker = IoUTracker()
+        fps_of[item.name] = _fps(item)
         crops: list[np.ndarray] = []
         n = 0
-        bar = tqdm(
-            total=n_expected or None,
-            desc=item.name,
-            unit="frame",
-            disable=item.kind == "image" or progress_disabled(),
-        )
-        for index, frame in enumerate(media_mod.read_frames(item)):
-            boxes, scores = detector(frame, index)
-            if opts.max_people > 0:
-                boxes, scores = boxes[: opts.max_people], scores[: opts.max_people]
-            tracks = tracker.update(boxes) if item.kind == "video" else np.arange(len(boxes))
-            if len(boxes) == 0:
+        for people in people_in(item, detector, crop_scale, model.size, opts.max_people):
+            if len(people.boxes) == 0:
                 no_person += 1
-            for b, s, t in zip(boxes, scores, tracks, strict=True):
-                crops.append(cut_crop(frame, crop_from_box(b, crop_scale), model.size))
+            for i in range(len(people.boxes)):
+                crops.append(people.crops[i])
                 rows.source.append(item.name)
-                rows.frame.append(index)
-                rows.track.append(int(t))
-                rows.box.append(np.asarray(b, np.float32))
-                rows.score.append(float(s))
+                rows.frame.append(people.index)
+                rows.track.append(int(people.tracks[i]))
+                rows.box.append(people.boxes[i])
+                rows.score.append(float(people.scores[i]))
             if len(crops) >= opts.batch:
                 t1 = time.perf_counter()
                 rows.pose_mm += list(model(np.stack(crops)))
                 t_model += time.perf_counter() - t1
                 crops = []
-            n = index + 1
-            bar.update(1)
-        bar.close()
+            n = people.index + 1
         if crops:
             t1 = time.perf_counter()
             rows.pose_mm += list(model(np.stack(crops)))

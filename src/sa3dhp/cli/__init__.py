@@ -127,11 +127,19 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     from sa3dhp.runs.adaptation import adabn, adapt
 
     cfg = _load(args)
+    if args.adabn and args.videos:
+        raise ValueError("--adabn re-estimates BatchNorm on target_train; it does not take --videos")
     if args.adabn:  # recomputed every time: --force changes nothing
         print(json.dumps(adabn(cfg), indent=1))
         return 0
     losses = args.losses.split(",") if args.losses else None
-    print(json.dumps(adapt(cfg, args.name, losses, force=args.force), indent=1))
+    name = args.name or ("adapted_videos" if args.videos else "adapted")
+    out = adapt(
+        cfg, name, losses, force=args.force, videos=args.videos, detector=args.detector,
+        boxes=args.boxes,
+    )  # fmt: skip
+    print(json.dumps(out, indent=1))
+    print(f"adapted model: {Path(cfg.out_dir) / name} (sa3dhp predict --model that folder)")
     return 0
 
 
@@ -292,7 +300,26 @@ def build_parser() -> argparse.ArgumentParser:
         "(the paper's final set: cr,z:flip+inplane50,v:flip+inplane50-backward,v:slow-backward) "
         "(default: adapt.losses = cr,z:flip,v:flip-backward,v:slow-backward)",
     )
-    p.add_argument("--name", default="adapted", help="run directory under OUT_DIR")
+    p.add_argument(
+        "--name",
+        default=None,
+        help="run directory under OUT_DIR (default: adapted, or adapted_videos with --videos)",
+    )
+    p.add_argument(
+        "--videos",
+        nargs="+",
+        default=None,
+        metavar="VIDEO",
+        help="adapt to the people in these videos (files, folders, globs) instead of "
+        "target_train: person-detected, tracked crops become the unlabelled target clips",
+    )
+    p.add_argument(
+        "--detector",
+        default="hog",
+        choices=["hog", "torchvision", "boxes", "full"],
+        help="person detector for --videos (default hog)",
+    )
+    p.add_argument("--boxes", default=None, help="boxes file for --detector boxes")
     p.add_argument("--adabn", action="store_true", help="only re-estimate BatchNorm statistics")
     _add_force_arg(p, "delete the run directory (--name) first and start afresh")
     _add_config_args(p)

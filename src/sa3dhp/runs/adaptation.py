@@ -27,6 +27,24 @@ def target_clips(cfg: Config) -> torch.Tensor:
     return torch.as_tensor(clip_array(data.images, data.clip)).permute(0, 1, 4, 2, 3)
 
 
+def video_clips(
+    cfg: Config, videos: list[str], detector: str = "hog", boxes: str | None = None
+) -> tuple[torch.Tensor, dict, dict]:
+    """A user's videos as unlabelled clips ``(C, L, 3, S, S)`` uint8 (person-detected, tracked;
+    ``L`` = ``data.target_train.frames``), the extraction's report, and the data record of their
+    provenance (the videos' digests and the detector)."""
+    from sa3dhp.data.user_videos import clips_from_videos, file_digest, videos_digest
+    from sa3dhp.detect import make_detector
+
+    frames = cfg.data.target_train.frames
+    det = make_detector(detector, boxes)
+    clips, report = clips_from_videos(videos, det, cfg.data.crop_scale, cfg.data.size, frames)
+    data = {"videos": videos_digest(videos), "detector": detector, "clip_frames": frames}
+    if boxes:
+        data["boxes"] = file_digest(boxes)
+    return torch.as_tensor(clips).permute(0, 1, 4, 2, 3), report, data
+
+
 def _source_model(cfg: Config, checkpoint: str | Path | None = None):
     from sa3dhp.train import source
 
@@ -82,8 +100,16 @@ def adapt(
     losses: list[str] | None = None,
     source_ckpt=None,
     force: bool = False,
+    videos: list[str] | None = None,
+    detector: str = "hog",
+    boxes: str | None = None,
 ) -> dict:
-    """Algorithm 1 steps 8-11 from Gs on unlabelled target_train; the last step is the result."""
+    """Algorithm 1 steps 8-11 from Gs on unlabelled target_train; the last step is the result.
+
+    With ``videos``, the target is the people in those videos instead (:func:`video_clips`,
+    found with ``detector``): test-time adaptation to a user's own footage; nothing is
+    evaluated during it (those videos have no labels).
+    """
     from sa3dhp.train import adapt as adapt_train
     from sa3dhp.train import adapt_terms, source
 
@@ -92,6 +118,14 @@ def adapt(
     needs_motion = _needs_motion(acfg.losses)
     run_dir = pipeline.stage_dir(cfg, run_name)
     record = adapt_record(cfg, losses, source_ckpt)
+    report = None
+    if videos:
+        from dataclasses import replace
+
+        clips, report, record["data"] = video_clips(cfg, videos, detector, boxes)
+        acfg = replace(acfg, eval_every=0)
+    else:
+        clips = target_clips(cfg)
     pipeline.start_run(cfg, run_dir, adapt_train.STAGE, record, force)
     model, init = _source_model(cfg, source_ckpt)
     prior_path = pipeline.pose_prior_path(cfg)
@@ -101,7 +135,7 @@ def adapt(
         model,
         priors.load_motion_prior(cfg) if needs_motion else None,
         relation_nets.load_relations(cfg, names),
-        target_clips(cfg),
+        clips,
         run_dir,
         cfg.seed,
         cfg.device,
@@ -116,6 +150,8 @@ def adapt(
     if not out and (run_dir / "metrics.json").exists():  # a finished run, resumed: keep its record
         return json.loads((run_dir / "metrics.json").read_text())
     out = {"final_losses": out, "train_time_s": round(time.perf_counter() - t0, 1)}
+    if report is not None:
+        out["videos"] = report
     pipeline.write_metrics(run_dir, out)
     return out
 

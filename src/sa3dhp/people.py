@@ -1,0 +1,71 @@
+"""The people of an image or video, frame by frame: detected (:mod:`sa3dhp.detect`), followed
+across frames (:mod:`sa3dhp.track`) and cut into the model's crops. ``predict`` turns them into
+poses; ``adapt --videos`` turns their tracks into unlabelled target clips."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm import tqdm
+
+from sa3dhp import media as media_mod
+from sa3dhp.detect import BoxesDetector, Detector, crop_from_box, cut_crop
+from sa3dhp.progress import progress_disabled
+from sa3dhp.track import IoUTracker
+
+
+@dataclass
+class FramePeople:
+    """One frame's people: ``N`` boxes ``(N, 4)``, scores ``(N,)``, track ids ``(N,)`` and the
+    crops ``(N, S, S, 3)`` uint8."""
+
+    index: int
+    boxes: np.ndarray
+    scores: np.ndarray
+    tracks: np.ndarray
+    crops: np.ndarray
+
+
+def people_in(
+    item: media_mod.Media,
+    detector: Detector,
+    crop_scale: float,
+    size: int,
+    max_people: int = 0,
+    prefetch: int = 64,
+) -> Iterator[FramePeople]:
+    """The people of each frame of ``item`` (an image: one frame; tracks are per video).
+
+    ``max_people`` keeps the detector's best N boxes per frame (0: all). Frames are decoded
+    ``prefetch`` ahead in a background thread. A tqdm bar follows a video's frames.
+    """
+    if isinstance(detector, BoxesDetector):
+        detector.select(item.name)
+    total = media_mod.video_info(item.path).frames if item.kind == "video" else 1
+    tracker = IoUTracker()
+    bar = tqdm(
+        total=total or None,
+        desc=item.name,
+        unit="frame",
+        disable=item.kind == "image" or progress_disabled(),
+    )
+    try:
+        frames = media_mod.prefetch(media_mod.read_frames(item), prefetch)
+        for index, frame in enumerate(frames):
+            boxes, scores = detector(frame, index)
+            if max_people > 0:
+                boxes, scores = boxes[:max_people], scores[:max_people]
+            tracks = tracker.update(boxes) if item.kind == "video" else np.arange(len(boxes))
+            crops = [cut_crop(frame, crop_from_box(b, crop_scale), size) for b in boxes]
+            yield FramePeople(
+                index=index,
+                boxes=np.asarray(boxes, np.float32).reshape(-1, 4),
+                scores=np.asarray(scores, np.float32).reshape(-1),
+                tracks=np.asarray(tracks, np.int64),
+                crops=np.stack(crops) if crops else np.zeros((0, size, size, 3), np.uint8),
+            )
+            bar.update(1)
+    finally:
+        bar.close()
