@@ -128,7 +128,7 @@ def cmd_adapt(args: argparse.Namespace) -> int:
 
     cfg = _load(args)
     if args.adabn and args.videos:
-        raise ValueError("--adabn re-estimates BatchNorm on target_train; it does not take --videos")
+        raise ValueError("--adabn re-estimates BatchNorm on target_train; drop --videos")
     if args.adabn:  # recomputed every time: --force changes nothing
         print(json.dumps(adabn(cfg), indent=1))
         return 0
