@@ -157,9 +157,7 @@ def test_adapt_to_a_users_video_then_predict_on_it(demo_run, tmp_path):
         load_file(str(d / "checkpoint.safetensors")) for d in (tmp / "out" / "source", run)
     )
     changed = {
-        k.split(".")[2]
-        for k in gs
-        if k.startswith("model.G.") and not (gs[k] == adapted[k]).all()
+        k.split(".")[2] for k in gs if k.startswith("model.G.") and not (gs[k] == adapted[k]).all()
     }
     assert changed == {"layer2"}  # only the Res-3 block trained, on the user's video
     out = tmp_path / "pred"
