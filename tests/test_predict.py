@@ -239,3 +239,11 @@ def test_one_euro_removes_jitter_and_follows_motion():
     assert lag < 40  # mm
     tracks, frames = np.zeros(120, int), np.arange(120)
     assert np.allclose(smooth_tracks(still, tracks, frames, 30.0), out)
+
+
+def test_nested_duplicates_of_one_person_are_suppressed():
+    from sa3dhp.detect import suppress_nested
+
+    boxes = np.array([[10, 10, 30, 60], [5, 0, 40, 75], [100, 10, 120, 60]], np.float32)
+    scores = np.array([0.9, 0.8, 0.7], np.float32)
+    assert suppress_nested(boxes, scores).tolist() == [0, 2]

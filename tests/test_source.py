@@ -90,7 +90,7 @@ def test_flip_samples_mirrors_image_and_label_together():
     import torch
 
     from sa3dhp import relations as rel
-    from sa3dhp.train.source import flip_samples
+    from sa3dhp.data.augment import flip_samples
 
     x = torch.rand(3, 3, 8, 8)
     y = torch.randn(3, 17, 3)

@@ -6,8 +6,8 @@ import pytest
 from sa3dhp import provenance as prov
 from sa3dhp.config import load_config
 from sa3dhp.data import splits, synth
+from sa3dhp.data.clips import clip_array
 from sa3dhp.runs import priors
-from sa3dhp.train.motion_prior import clip_array
 from sa3dhp.train.relation_pairs import RelationData
 
 

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.utils.data import DistributedSampler
 
-from sa3dhp import checkpoint, config, device
+from sa3dhp import checkpoint, config, device, files
 from sa3dhp.train import distributed, sampling
 from sa3dhp.train import logging as run_logging
 from sa3dhp.train.toy import ToyConfig, make_data
@@ -311,7 +311,7 @@ def test_failed_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
     for target, fake in (
         (checkpoint, ("save_file", half_written_weights)),  # while writing the weights
         (torch, ("save", failing_torch_save)),  # while writing the state file
-        (checkpoint.os, ("replace", failing_replace)),  # at the commit point
+        (files.os, ("replace", failing_replace)),  # at the commit point
     ):
         with monkeypatch.context() as m:
             m.setattr(target, *fake)

@@ -26,9 +26,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import os
 import secrets
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +36,7 @@ from safetensors.torch import load_file, safe_open, save_file
 from torch import nn
 
 from sa3dhp import rng_state
+from sa3dhp.files import atomic_write
 
 FORMAT_VERSION = 2
 
@@ -63,41 +62,6 @@ def one_line(e: BaseException, limit: int = 160) -> str:
     hint = next((ln for ln in lines if "Unsupported global" in ln), lines[0] if lines else "")
     text = f"{type(e).__name__}: {hint}" if hint else type(e).__name__
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _file_mode() -> int:
-    """``0o666`` minus the process umask (what ``open`` would give a new file)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """``write(tmp)`` a temporary file next to ``path``, fsync it, then ``os.replace`` it."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
-    try:
-        write(tmp)
-        os.chmod(tmp, _FILE_MODE)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_dir(path.parent)
-
-
-_FILE_MODE = _file_mode()
 
 
 def _state_prefix(path: Path) -> str:

@@ -17,8 +17,9 @@ from typing import Any, TypeVar
 from omegaconf import OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
-from sa3dhp.checkpoint import atomic_write, one_line
+from sa3dhp.checkpoint import one_line
 from sa3dhp.data.world import WorldConfig
+from sa3dhp.files import atomic_write
 from sa3dhp.train.adapt import AdaptConfig
 from sa3dhp.train.motion_prior import MotionPriorConfig
 from sa3dhp.train.pose_prior import PosePriorConfig

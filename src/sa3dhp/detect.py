@@ -51,6 +51,26 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou: float = 0.45) -> np.ndarray:
     return tv_nms(t, torch.as_tensor(scores, dtype=torch.float32), iou).numpy()
 
 
+def suppress_nested(boxes: np.ndarray, scores: np.ndarray, cover: float = 0.6) -> np.ndarray:
+    """Indices of the boxes kept, best score first, when a box whose intersection with a better
+    one covers ``cover`` of the smaller of the two is dropped (a detector's duplicates of one
+    person at two scales, which IoU alone lets through)."""
+    keep: list[int] = []
+    area = np.prod(np.clip(boxes[:, 2:] - boxes[:, :2], 0, None), axis=1)
+    for i in np.argsort(-scores, kind="stable"):
+        ok = True
+        for j in keep:
+            lo = np.maximum(boxes[i, :2], boxes[j, :2])
+            hi = np.minimum(boxes[i, 2:], boxes[j, 2:])
+            inter = float(np.prod(np.clip(hi - lo, 0, None)))
+            if inter >= cover * max(min(area[i], area[j]), 1e-9):
+                ok = False
+                break
+        if ok:
+            keep.append(int(i))
+    return np.array(keep, np.int64)
+
+
 class HogDetector:
     """OpenCV's default HOG + linear-SVM people detector.
 
@@ -83,6 +103,8 @@ class HogDetector:
         keep = scores >= self.min_score
         boxes, scores = boxes[keep], scores[keep]
         order = nms(boxes, scores)
+        boxes, scores = boxes[order], scores[order]
+        order = suppress_nested(boxes, scores)
         return boxes[order], scores[order]
 
 

@@ -127,3 +127,32 @@ def predict(
             x = x.round().clamp(0, 255).to(torch.uint8)
         out.append(predict_poses(model, prior, x).float().cpu().numpy())
     return np.concatenate(out)
+
+
+@torch.no_grad()
+def heldout_mpjpe(
+    model: ImageToLatent,
+    prior: PosePrior | None,
+    sets: dict[str, tuple[torch.Tensor, torch.Tensor]],
+    device: torch.device,
+    batch: int = 256,
+) -> dict[str, float]:
+    """``{"<name>_mpjpe": mm}`` of G on each held-out set ``(uint8 crops (N, 3, S, S), poses
+    (N, 17, 3))``, in eval mode (restores the mode it found). For learning curves only: never
+    used to choose a checkpoint or a step count."""
+    was_training = model.training
+    model.eval()
+    out = {}
+    for name, (x, y) in sets.items():
+        err = [
+            (
+                predict_poses(model, prior, x[i : i + batch].to(device)).float().cpu()
+                - y[i : i + batch]
+            )
+            .norm(dim=-1)
+            .mean(dim=-1)
+            for i in range(0, len(x), batch)
+        ]
+        out[f"{name}_mpjpe"] = round(float(torch.cat(err).mean()), 2)
+    model.train(was_training)
+    return out

@@ -37,7 +37,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 
 from sa3dhp import skeleton as sk
-from sa3dhp.checkpoint import CheckpointError, atomic_write, checkpoint_info, load_weights
+from sa3dhp.checkpoint import CheckpointError, checkpoint_info, load_weights
+from sa3dhp.files import atomic_write
 from sa3dhp.inference import G_STAGE, POSE_PRIOR_STAGE
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.pose_prior import PosePrior

@@ -11,7 +11,9 @@ import torch
 from sa3dhp import pipeline
 from sa3dhp.config import Config
 from sa3dhp.data import splits
+from sa3dhp.data.clips import clip_array
 from sa3dhp.data.synth import load_split
+from sa3dhp.prior_metrics import motion_reconstruction, pose_reconstruction
 from sa3dhp.runs import priors
 
 
@@ -30,18 +32,16 @@ def evaluate_prior(cfg: Config, n_random: int = 10_000) -> dict:
     from sa3dhp import metrics, plausibility
     from sa3dhp.kinematics import canonical_direction_lengths, direction_bone_lengths, to_local
     from sa3dhp.kinematics import forward_kinematics as fk
-    from sa3dhp.train import motion_prior as mp_train
-    from sa3dhp.train import pose_prior as pp_train
     from sa3dhp.viz import decoded_poses_figure
 
     mocap = load_split(cfg.data, "mocap", images=False)
     train_poses, val_poses = splits.split_frames(mocap.poses, mocap.clip, cfg.data.mocap_holdout)
     prior = priors.load_pose_prior(cfg)
-    rec = pp_train.evaluate_reconstruction(prior, val_poses)
+    rec = pose_reconstruction(prior, val_poses)
     rec.pop("latents")
     # the aggregate posterior: Ep over every mocap pose (held-out clips alone are too few
     # independent samples for a per-dimension KS test)
-    ks = ks_uniform(pp_train.evaluate_reconstruction(prior, mocap.poses)["latents"])
+    ks = ks_uniform(pose_reconstruction(prior, mocap.poses)["latents"])
     decoded = prior.sample(n_random, torch.Generator().manual_seed(cfg.seed)).numpy()
     typical = _decode_typicality(train_poses, val_poses, decoded[:2000], cfg.seed)
     # how far canonical bone lengths alone are from each subject (the 'canonical' decoder's floor)
@@ -67,13 +67,11 @@ def evaluate_prior(cfg: Config, n_random: int = 10_000) -> dict:
     motion_ckpt = pipeline.stage_dir(cfg, pipeline.MOTION_PRIOR_DIR) / "checkpoint.safetensors"
     if motion_ckpt.exists():
         motion = priors.load_motion_prior(cfg)
-        clips = mp_train.clip_array(mocap.poses, mocap.clip)
+        clips = clip_array(mocap.poses, mocap.clip)
         val = torch.as_tensor(
             splits.split_clips(clips, cfg.data.mocap_holdout)[1], dtype=torch.float32
         )
-        res = mp_train.evaluate_reconstruction(
-            motion, prior, val, cfg.motion_prior.seq_len, cfg.seed
-        )
+        res = motion_reconstruction(motion, prior, val, cfg.motion_prior.seq_len, cfg.seed)
         out["motion_reconstruction"] = {k: round(v, 2) for k, v in res.items()}
     run_dir = pipeline.stage_dir(cfg, pipeline.POSE_PRIOR_DIR)
     fig = decoded_poses_figure(decoded[:16], run_dir / "random_decodes.png")

@@ -9,78 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
-from sa3dhp.cli import apply
-
-EPILOG = "Overrides: trailing key.sub=value pairs change any config field, e.g. data.size=128."
-
-
-def _add_config_args(p: argparse.ArgumentParser, default: str = "demo") -> None:
-    p.add_argument(
-        "--config", default=default, help=f"config name or YAML path (default: {default})"
-    )
-    p.add_argument("overrides", nargs="*", help="config overrides key.sub=value")
-
-
-def _add_force_arg(p: argparse.ArgumentParser, text: str | None = None) -> None:
-    p.add_argument(
-        "--force",
-        action="store_true",
-        help=text
-        or "delete this stage's run directory first and start afresh (an existing run made "
-        "with another config, data, seed or parent checkpoints is refused otherwise)",
-    )
-
-
-def _load(args: argparse.Namespace):
-    from sa3dhp.config import load_config
-
-    cfg = load_config(args.config, args.overrides)
-    for key, value in (("out_dir", cfg.out_dir), ("data.cache_dir", cfg.data.cache_dir)):
-        if Path(value).exists() and not Path(value).is_dir():
-            raise ValueError(f"{key}={value} is a file, not a directory; give a directory path")
-    return cfg
-
-
-def cmd_data_synth(args: argparse.Namespace) -> int:
-    from sa3dhp.data.synth import build_world
-
-    cfg = _load(args)
-    t0 = time.perf_counter()
-    root = build_world(cfg.data, force=args.force)
-    print(f"synthetic world ready in {root} ({time.perf_counter() - t0:.1f} s)")
-    return 0
-
-
-def cmd_data_preview(args: argparse.Namespace) -> int:
-    from sa3dhp.data.preview import write_preview
-
-    cfg = _load(args)
-    path = write_preview(cfg.data, Path(args.out))
-    print(f"wrote {path}")
-    return 0
-
-
-def cmd_data_video(args: argparse.Namespace) -> int:
-    from sa3dhp.data.video import synthetic_video, write_synthetic_video
-
-    cfg = _load(args)
-    video = synthetic_video(
-        cfg.data, args.frames, args.width, args.height, args.person_px, args.domain, args.seed
-    )
-    for what, path in write_synthetic_video(video, args.out).items():
-        print(f"wrote {what}: {path}")
-    return 0
-
-
-def cmd_relations_figure(args: argparse.Namespace) -> int:
-    from sa3dhp.demo import write_relations_figure
-
-    cfg = _load(args)
-    print(f"wrote {write_relations_figure(cfg, Path(args.out))}")
-    return 0
+from sa3dhp.cli import apply, data
+from sa3dhp.cli.common import EPILOG, _add_config_args, _add_force_arg, _load
 
 
 def cmd_train_pose_prior(args: argparse.Namespace) -> int:
@@ -109,17 +41,6 @@ def cmd_train_relations(args: argparse.Namespace) -> int:
 
     names = args.relations.split(",") if args.relations else None
     print(json.dumps(train_relations(_load(args), names, args.force), indent=1))
-    return 0
-
-
-def cmd_relations_score(args: argparse.Namespace) -> int:
-    from sa3dhp.runs.relation_nets import score_relations
-    from sa3dhp.scoring import markdown_table
-
-    names = args.relations.split(",") if args.relations else None
-    rows, files = score_relations(_load(args), names, args.out)
-    print(markdown_table(rows))
-    print("\n".join(f"wrote {p}" for p in files.values()))
     return 0
 
 
@@ -219,33 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_args(p)
     p.set_defaults(func=cmd_demo)
 
-    data = sub.add_parser("data", help="the synthetic world").add_subparsers(
-        dest="data_command", required=True, metavar="SUBCOMMAND"
-    )
-    p = data.add_parser("synth", help="build every split of the synthetic world (cached)")
-    p.add_argument("--force", action="store_true", help="rebuild even if cached")
-    _add_config_args(p)
-    p.set_defaults(func=cmd_data_synth)
-    p = data.add_parser("preview", help="PNG grid of source/target samples and relation clips")
-    p.add_argument("--out", default="docs/preview.png", help="output PNG")
-    _add_config_args(p)
-    p.set_defaults(func=cmd_data_preview)
-    p = data.add_parser(
-        "video",
-        help="an MP4 of one synthetic person moving across a frame, with its true boxes and "
-        "poses (to try `predict`)",
-    )
-    p.add_argument("--out", default="out/person.mp4", help="output MP4 (default out/person.mp4)")
-    p.add_argument("--frames", type=int, default=90, help="frames at 30 FPS (default 90)")
-    p.add_argument("--width", type=int, default=640, help="frame width (default 640)")
-    p.add_argument("--height", type=int, default=480, help="frame height (default 480)")
-    p.add_argument(
-        "--person-px", type=int, default=300, help="side of the person's crop (default 300)"
-    )
-    p.add_argument("--domain", default="target", choices=["source", "target"])
-    p.add_argument("--seed", type=int, default=0)
-    _add_config_args(p)
-    p.set_defaults(func=cmd_data_video)
+    data.add_commands(sub)
 
     train = sub.add_parser("train", help="train a stage of Algorithm 1").add_subparsers(
         dest="train_command", required=True, metavar="STAGE"
@@ -368,23 +263,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     apply.add_commands(sub)
 
-    rel = sub.add_parser("relations", help="the relation catalogue").add_subparsers(
-        dest="relations_command", required=True, metavar="SUBCOMMAND"
-    )
-    p = rel.add_parser("figure", help="one pose and one motion under each relation (PNG)")
-    p.add_argument("--out", default="out/relations.png", help="output PNG")
-    _add_config_args(p)
-    p.set_defaults(func=cmd_relations_figure)
-    p = rel.add_parser(
-        "score",
-        help="rank relations by non-localness, plausibility and network fit (table, JSON, PNG)",
-    )
-    p.add_argument(
-        "--relations", default=None, help="comma-separated names (default: the whole catalogue)"
-    )
-    p.add_argument("--out", default=None, help="output directory (default: OUT_DIR/relations)")
-    _add_config_args(p)
-    p.set_defaults(func=cmd_relations_score)
     return parser
 
 

@@ -19,7 +19,7 @@ from sa3dhp.runs import image_models, priors, relation_nets
 
 def target_clips(cfg: Config) -> torch.Tensor:
     """Unlabelled ``target_train`` clips ``(C, L, 3, S, S)`` uint8 (the split has no labels)."""
-    from sa3dhp.train.motion_prior import clip_array
+    from sa3dhp.data.clips import clip_array
 
     data = load_split(cfg.data, "target_train")
     if data.poses is not None:

@@ -19,11 +19,8 @@ minimises loss ``s mod len(losses)``):
   (``slow`` pairs use the 60-frame clip: anchor = every other frame, tau = middle half).
 
 Our collapse guard (``collapse_guard`` > 0; off = the paper's objective): the relation terms are
-minimised by a G whose outputs all sit near a fixed point of Tz, and L_CR on one frame per clip
-does not stop that (the demo measured G's spread on target crops falling from 0.17 to 0.05). The
-guard adds ``collapse_guard x mean_d max(0, s_d - std_d(G(x)))`` to the lower-order terms, where
-``s`` is Gs's own per-dimension spread on unlabelled target_train frames: zero while G keeps the
-spread it started with.
+minimised by a G whose outputs all sit near a fixed point of Tz, which L_CR on one frame per clip
+does not stop; the guard keeps G's per-dimension spread at Gs's (:func:`spread_hinge`).
 
 Target labels are never read: the data is the ``target_train`` split, which has none, and the
 result is the run's last checkpoint.
@@ -36,7 +33,6 @@ of the same command, and a killed run resumed, give the same weights.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,24 +42,27 @@ from torch import nn
 from sa3dhp.device import autocast, resolve_device
 from sa3dhp.inference import G_STAGE, load_image_model
 from sa3dhp.models.image_to_latent import ImageToLatent
-from sa3dhp.models.motion_prior import MOTION_DIM, MotionPrior
-from sa3dhp.models.pose_prior import LATENT_DIM, PosePrior
+from sa3dhp.models.motion_prior import MotionPrior
+from sa3dhp.models.pose_prior import PosePrior
 from sa3dhp.models.relation_net import RelationNet
 from sa3dhp.provenance import check as check_provenance
 from sa3dhp.train.adapt_terms import (
     DEMO_LOSSES,
-    ProjectionHead,
+    check_terms,
+    clip_batch,
     deterministic,
+    frame_batch,
     info_nce,
     latent_spread,
     parse_losses,
     pose_preserving,
+    projection_heads,
     report,
     set_trainable,
     spread_hinge,
 )
 from sa3dhp.train.optim import adam
-from sa3dhp.train.sampling import mix_seed, seed_step, step_generator
+from sa3dhp.train.sampling import seed_step, step_generator
 from sa3dhp.train.trainer import Trainer
 
 STAGE = G_STAGE  # an adapted G is a G checkpoint: `evaluate` reads it as such
@@ -95,14 +94,6 @@ class AdaptConfig:
     eval_every: int = 0
 
 
-def _seeded(seed: int, salt: int, build: Callable[[], nn.Module]) -> nn.Module:
-    """``build()`` with torch's CPU RNG seeded from ``(seed, salt)``; the global RNG state is
-    restored afterwards."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(mix_seed(seed, 0, 7907, salt))
-        return build()
-
-
 class Adapter:
     """Computes the adaptation losses for a G, its frozen teachers, and unlabelled target clips.
 
@@ -130,24 +121,8 @@ class Adapter:
         self.seq_len = motion_prior.seq_len if motion_prior is not None else 30
         self.terms = parse_losses(cfg.losses)
         self.guard_std: torch.Tensor | None = None  # set by train() from Gs (collapse guard)
-        self.heads = nn.ModuleDict()
-        # each head from its own seed: the same run seed gives the same heads whatever the
-        # global RNG's state, and adding one head does not change the other
-        for kind, _ in self.terms:
-            if kind == "cr" and "proj_z" not in self.heads:
-                self.heads["proj_z"] = _seeded(
-                    seed, 1, lambda: ProjectionHead(LATENT_DIM, cfg.proj_dim)
-                )
-            if kind == "hcr" and "proj_v" not in self.heads:
-                self.heads["proj_v"] = _seeded(
-                    seed, 2, lambda: ProjectionHead(MOTION_DIM, cfg.proj_dim)
-                )
-        self.heads.to(device)
-        for kind, r in self.terms:
-            if kind in ("hcr", "v") and motion_prior is None:
-                raise ValueError(f"adapt.losses: '{kind}' terms need the motion prior")
-            if r is not None and r.name not in nets:
-                raise ValueError(f"no relation network for '{r.name}': train relations first")
+        self.heads = projection_heads(self.terms, seed, cfg.proj_dim).to(device)
+        check_terms(self.terms, motion_prior, nets)
 
     def name(self, i: int) -> str:
         """Log name of term ``i``, e.g. ``L_z(flip)``."""
@@ -166,17 +141,10 @@ class Adapter:
 
     # ------------------------------------------------------------------ batches
     def _frames(self, gen: torch.Generator) -> torch.Tensor:
-        n = min(self.cfg.frames, len(self.clips))
-        which = torch.randperm(len(self.clips), generator=gen)[:n]
-        t = torch.randint(self.clips.shape[1], (n,), generator=gen)
-        return self.clips[which, t]  # (n, 3, S, S), one frame per clip
+        return frame_batch(self.clips, self.cfg.frames, gen)  # one frame per clip
 
     def _clips(self, length: int, gen: torch.Generator) -> torch.Tensor:
-        n = min(self.cfg.clips, len(self.clips))
-        which = torch.randperm(len(self.clips), generator=gen)[:n]
-        start = torch.randint(self.clips.shape[1] - length + 1, (n,), generator=gen)
-        t = start[:, None] + torch.arange(length)
-        return self.clips[which[:, None], t]  # (n, length, 3, S, S)
+        return clip_batch(self.clips, self.cfg.clips, length, gen)
 
     def _g(self, x: torch.Tensor) -> torch.Tensor:
         """G on uint8 or float crops ``(..., 3, S, S)`` -> ``(..., 32)`` (float32)."""

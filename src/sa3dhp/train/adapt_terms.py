@@ -5,6 +5,7 @@ their parsing, which blocks train, the AdaBN baseline, and the report-only metri
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -13,7 +14,9 @@ from torch import nn
 from sa3dhp import relations as rel
 from sa3dhp.data.augment import augment_images
 from sa3dhp.models.image_to_latent import ImageToLatent
-from sa3dhp.models.pose_prior import PosePrior
+from sa3dhp.models.motion_prior import MOTION_DIM
+from sa3dhp.models.pose_prior import LATENT_DIM, PosePrior
+from sa3dhp.train.sampling import mix_seed
 
 
 class ProjectionHead(nn.Sequential):
@@ -173,3 +176,52 @@ def report(model: ImageToLatent, prior: PosePrior | None, sets: dict, device) ->
         out[f"{name}_mpjpe"] = round(float((pose - y).norm(dim=-1).mean()), 2)
         out[f"{name}_z_std"] = round(float(z.std(dim=0).mean()), 4)
     return out
+
+
+def _seeded(seed: int, salt: int, build: Callable[[], nn.Module]) -> nn.Module:
+    """``build()`` with torch's CPU RNG seeded from ``(seed, salt)``; the global RNG state is
+    restored afterwards."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(mix_seed(seed, 0, 7907, salt))
+        return build()
+
+
+def projection_heads(terms: list, seed: int, proj_dim: int) -> nn.ModuleDict:
+    """The contrastive terms' projection heads (``proj_z`` for ``cr``, ``proj_v`` for ``hcr``),
+    each from its own seed: the same run seed gives the same heads whatever the global RNG's
+    state, and adding one head does not change the other."""
+    heads = nn.ModuleDict()
+    for kind, _ in terms:
+        if kind == "cr" and "proj_z" not in heads:
+            heads["proj_z"] = _seeded(seed, 1, lambda: ProjectionHead(LATENT_DIM, proj_dim))
+        if kind == "hcr" and "proj_v" not in heads:
+            heads["proj_v"] = _seeded(seed, 2, lambda: ProjectionHead(MOTION_DIM, proj_dim))
+    return heads
+
+
+def check_terms(terms: list, motion_prior: nn.Module | None, nets: dict) -> None:
+    """Refuse terms whose motion prior or relation network is missing."""
+    for kind, r in terms:
+        if kind in ("hcr", "v") and motion_prior is None:
+            raise ValueError(f"adapt.losses: '{kind}' terms need the motion prior")
+        if r is not None and r.name not in nets:
+            raise ValueError(f"no relation network for '{r.name}': train relations first")
+
+
+def frame_batch(clips: torch.Tensor, frames: int, gen: torch.Generator) -> torch.Tensor:
+    """``(n, 3, S, S)``: one random frame from each of ``n = min(frames, C)`` distinct clips of
+    ``clips`` ``(C, L, 3, S, S)``."""
+    n = min(frames, len(clips))
+    which = torch.randperm(len(clips), generator=gen)[:n]
+    t = torch.randint(clips.shape[1], (n,), generator=gen)
+    return clips[which, t]
+
+
+def clip_batch(clips: torch.Tensor, n: int, length: int, gen: torch.Generator) -> torch.Tensor:
+    """``(n, length, 3, S, S)``: a random window of ``length`` frames from each of ``n``
+    distinct clips (fewer if there are fewer clips)."""
+    n = min(n, len(clips))
+    which = torch.randperm(len(clips), generator=gen)[:n]
+    start = torch.randint(clips.shape[1] - length + 1, (n,), generator=gen)
+    t = start[:, None] + torch.arange(length)
+    return clips[which[:, None], t]

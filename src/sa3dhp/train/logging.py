@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from sa3dhp.checkpoint import atomic_write
+from sa3dhp.files import atomic_write
 from sa3dhp.progress import progress_disabled
 
 

@@ -18,9 +18,11 @@ import numpy as np
 import torch
 
 from sa3dhp.data import splits
+from sa3dhp.data.clips import clip_array, sample_windows
 from sa3dhp.inference import load_frozen
 from sa3dhp.models.motion_prior import MotionPrior
 from sa3dhp.models.pose_prior import PosePrior
+from sa3dhp.prior_metrics import motion_reconstruction
 from sa3dhp.train.distributed import init_distributed
 from sa3dhp.train.optim import adam
 from sa3dhp.train.pose_prior_terms import augment_poses
@@ -68,35 +70,6 @@ def load(
     """A trained motion prior, frozen; with ``cfg``, its architecture must be ``cfg``'s."""
     arch = arch_of(cfg) if cfg is not None else None
     return load_frozen(path, STAGE, MotionPrior, "motion", device, arch)  # type: ignore[return-value]
-
-
-def clip_array(poses: np.ndarray, clip: np.ndarray) -> np.ndarray:
-    """Reshape frame-level mocap ``(F, 17, 3)`` into ``(C, L, 17, 3)`` (equal-length clips)."""
-    ids, counts = np.unique(clip, return_counts=True)
-    if len(set(counts.tolist())) != 1:
-        raise ValueError("mocap clips must all have the same length")
-    return poses.reshape(len(ids), int(counts[0]), *poses.shape[1:])
-
-
-def sample_windows(
-    clips: torch.Tensor,
-    n: int,
-    seq_len: int,
-    generator: torch.Generator,
-    slow_fraction: float,
-    backward_fraction: float,
-) -> torch.Tensor:
-    """``(n, seq_len, 17, 3)`` windows of ``clips`` ``(C, L, 17, 3)`` at 30 or 15 FPS."""
-    c, length = clips.shape[:2]
-    stride = torch.where(torch.rand(n, generator=generator) < slow_fraction, 2, 1)
-    span = (seq_len - 1) * stride + 1
-    start = (torch.rand(n, generator=generator) * (length - span + 1)).long()
-    which = torch.randint(c, (n,), generator=generator)
-    t = start[:, None] + stride[:, None] * torch.arange(seq_len)[None]
-    out = clips[which[:, None], t]
-    back = torch.rand(n, generator=generator) < backward_fraction
-    out[back] = out[back].flip(1)
-    return out
 
 
 def train(
@@ -178,25 +151,6 @@ def train(
         return {"loss": loss, "rec_mm": lambda: loss_pose.item() * 1000.0}
 
     trainer.fit(train_step, start)
-    out = evaluate_reconstruction(model, pose_prior, val_clips, cfg.seq_len, seed)
+    out = motion_reconstruction(model, pose_prior, val_clips, cfg.seq_len, seed)
     ctx.close()
-    return out
-
-
-@torch.no_grad()
-def evaluate_reconstruction(
-    model: MotionPrior, pose_prior: PosePrior, clips: torch.Tensor, seq_len: int, seed: int = 0
-) -> dict:
-    """Motion reconstruction MPJPE (mm) on 30 FPS and 15 FPS windows of held-out clips."""
-    model.eval()
-    gen = torch.Generator().manual_seed(seed + 12345)
-    out = {}
-    for name, slow in (("val_mpjpe", 0.0), ("val_mpjpe_15fps", 1.0)):
-        y = sample_windows(clips, 512, seq_len, gen, slow, 0.0)
-        device = next(model.parameters()).device
-        y = y.to(device)
-        b, t = y.shape[:2]
-        z = pose_prior.encode(y.flatten(0, 1)).view(b, t, -1)
-        rec = pose_prior.decode(model(z)[1].flatten(0, 1)).view_as(y)
-        out[name] = float((rec - y).norm(dim=-1).mean())
     return out

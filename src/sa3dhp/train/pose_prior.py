@@ -50,6 +50,7 @@ from sa3dhp import plausibility
 from sa3dhp.data import splits
 from sa3dhp.inference import POSE_PRIOR_STAGE, load_pose_prior
 from sa3dhp.models.pose_prior import LATENT_DIM, LatentCritic, PosePrior
+from sa3dhp.prior_metrics import pose_reconstruction
 from sa3dhp.train.distributed import init_distributed
 from sa3dhp.train.optim import adam
 from sa3dhp.train.pose_prior_terms import (
@@ -209,27 +210,6 @@ def train(
         }
 
     trainer.fit(train_step, start)
-    metrics = evaluate_reconstruction(model, val_poses)
+    metrics = pose_reconstruction(model, val_poses)
     ctx.close()
     return metrics
-
-
-@torch.no_grad()
-def evaluate_reconstruction(model: PosePrior, poses: np.ndarray, batch: int = 2048) -> dict:
-    """Held-out reconstruction MPJPE / PA-MPJPE (mm) and the latents ``(N, 32)``."""
-    from sa3dhp import metrics
-
-    model.eval()
-    device = next(model.parameters()).device
-    recs, zs = [], []
-    for i in range(0, len(poses), batch):
-        y = torch.as_tensor(poses[i : i + batch], dtype=torch.float32, device=device)
-        z, rec = model(y)
-        recs.append(rec.cpu().numpy())
-        zs.append(z.cpu().numpy())
-    rec = np.concatenate(recs)
-    return {
-        "val_mpjpe": metrics.mpjpe(rec, poses),
-        "val_pa_mpjpe": metrics.pa_mpjpe(rec, poses),
-        "latents": np.concatenate(zs),
-    }

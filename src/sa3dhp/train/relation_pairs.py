@@ -92,7 +92,7 @@ class RelationData:
     """
 
     def __init__(self, poses: np.ndarray, clip: np.ndarray, holdout: float) -> None:
-        from sa3dhp.train.motion_prior import clip_array
+        from sa3dhp.data.clips import clip_array
 
         clips = torch.as_tensor(clip_array(poses, clip), dtype=torch.float32)
         self.train_clips, self.val_clips = splits.split_clips(clips, holdout)

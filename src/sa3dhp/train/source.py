@@ -17,11 +17,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sa3dhp import relations
 from sa3dhp.checkpoint import load_weights
-from sa3dhp.data.augment import augment_images
+from sa3dhp.data.augment import augment_images, flip_samples
 from sa3dhp.device import autocast
-from sa3dhp.inference import G_STAGE, load_image_model, predict_poses
+from sa3dhp.inference import G_STAGE, heldout_mpjpe, load_image_model
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.pose_prior import PosePrior
 from sa3dhp.train.distributed import init_distributed
@@ -77,49 +76,6 @@ def build_model(cfg: SourceConfig, weights: str | None = None) -> ImageToLatent:
         fc_hidden=cfg.fc_hidden,
         head=cfg.head,
     )
-
-
-def flip_samples(
-    x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mirror the crops ``(B, 3, S, S)`` and poses ``(B, 17, 3)`` selected by ``mask`` (the
-    flip relation acts consistently on both, so the label stays valid)."""
-    if not mask.any():
-        return x, y
-    flip = relations.get("flip")
-    x, y = x.clone(), y.clone()
-    x[mask] = flip.image(x[mask])  # type: ignore[assignment]
-    y[mask] = flip.pose(y[mask])  # type: ignore[assignment]
-    return x, y
-
-
-@torch.no_grad()
-def heldout_mpjpe(
-    model: ImageToLatent,
-    prior: PosePrior | None,
-    sets: dict[str, tuple[torch.Tensor, torch.Tensor]],
-    device: torch.device,
-    batch: int = 256,
-) -> dict[str, float]:
-    """``{"<name>_mpjpe": mm}`` of G on each held-out set ``(uint8 crops (N, 3, S, S), poses
-    (N, 17, 3))``, in eval mode (restores the mode it found). For learning curves only: never
-    used to choose a checkpoint or a step count."""
-    was_training = model.training
-    model.eval()
-    out = {}
-    for name, (x, y) in sets.items():
-        err = [
-            (
-                predict_poses(model, prior, x[i : i + batch].to(device)).float().cpu()
-                - y[i : i + batch]
-            )
-            .norm(dim=-1)
-            .mean(dim=-1)
-            for i in range(0, len(x), batch)
-        ]
-        out[f"{name}_mpjpe"] = round(float(torch.cat(err).mean()), 2)
-    model.train(was_training)
-    return out
 
 
 def pose_loss(pred: torch.Tensor, target: torch.Tensor, kind: str) -> torch.Tensor:
