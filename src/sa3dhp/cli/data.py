@@ -60,11 +60,21 @@ def cmd_relations_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data_convert(args: argparse.Namespace) -> int:
+    from sa3dhp.convert import convert
+    from sa3dhp.convert.mocap import MocapConvertConfig
+
+    cfg = MocapConvertConfig(fps=args.fps, clip_frames=args.clip_frames, seed=args.seed)
+    out = convert(args.format, args.inputs, args.out, cfg, args.units, args.up, args.source_fps)
+    print(f"wrote {out}")
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register ``data`` and ``relations`` on the top-level sub-command parser."""
-    data = sub.add_parser("data", help="the synthetic world").add_subparsers(
-        dest="data_command", required=True, metavar="SUBCOMMAND"
-    )
+    data = sub.add_parser(
+        "data", help="the synthetic world, test videos and dataset converters"
+    ).add_subparsers(dest="data_command", required=True, metavar="SUBCOMMAND")
     p = data.add_parser("synth", help="build every split of the synthetic world (cached)")
     p.add_argument("--force", action="store_true", help="rebuild even if cached")
     _add_config_args(p)
@@ -89,6 +99,30 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     _add_config_args(p)
     p.set_defaults(func=cmd_data_video)
+    from sa3dhp.convert import FORMATS, UNITS
+
+    p = data.add_parser(
+        "convert",
+        help="a dataset's files -> one split in sa3dhp's format (read_split reads it)",
+        description="Convert mocap files into a pose-only split: our 17 joints, mm, placed in "
+        "virtual cameras (root-relative, camera frame), resampled to --fps and cut into clips "
+        "of --clip-frames. Formats: bvh (any channel order), cmu-amc (one SUBJECT.asf and "
+        "its .amc takes).",
+    )
+    p.add_argument("format", choices=FORMATS)
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders")
+    p.add_argument("--out", required=True, help="the split directory to write")
+    p.add_argument(
+        "--units", default="auto", choices=["auto", *UNITS], help="BVH units (default: auto)"
+    )
+    p.add_argument("--up", default="y", choices=["y", "z"], help="the files' up axis (y)")
+    p.add_argument(
+        "--source-fps", type=float, default=120.0, help="AMC frame rate (CMU: 120, default)"
+    )
+    p.add_argument("--fps", type=float, default=30.0, help="output frame rate (default 30)")
+    p.add_argument("--clip-frames", type=int, default=60, help="frames per clip (default 60)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the virtual cameras")
+    p.set_defaults(func=cmd_data_convert)
 
     rel = sub.add_parser("relations", help="the relation catalogue").add_subparsers(
         dest="relations_command", required=True, metavar="SUBCOMMAND"

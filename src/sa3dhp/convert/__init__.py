@@ -1,0 +1,122 @@
+"""Dataset converters: ``sa3dhp data convert FORMAT INPUT... --out DIR`` writes one split in the
+:mod:`sa3dhp.data.store` format (``read_split(DIR)`` reads it), with ``meta.json`` recording the
+source format, the files read and the conversion's settings.
+
+Formats built so far: ``bvh`` (:mod:`sa3dhp.convert.bvh`) and ``cmu-amc``
+(:mod:`sa3dhp.convert.asf_amc`): mocap, placed in virtual cameras (:mod:`sa3dhp.convert.mocap`).
+The split is written to a temporary directory and renamed at the end, so a failed conversion
+leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from sa3dhp import skeleton as sk
+from sa3dhp.convert import asf_amc, bvh
+from sa3dhp.convert.mocap import ConvertError, MocapConvertConfig, mocap_split, to_y_down
+from sa3dhp.data.store import write_split
+
+FORMATS = ("bvh", "cmu-amc")
+#: mm per unit of each ``--units`` choice.
+UNITS = {"mm": 1.0, "cm": 10.0, "m": 1000.0, "inch": 25.4}
+
+
+def _guess_units(joints: np.ndarray, path: Path) -> float:
+    """The unit that makes the first frame's femur an adult's (350-550 mm)."""
+    femur = float(np.linalg.norm(joints[0, sk.L_KNEE] - joints[0, sk.L_HIP]))
+    for scale in UNITS.values():
+        if 300.0 <= femur * scale <= 650.0:
+            return scale
+    raise ConvertError(
+        f"{path}: cannot tell the units (the femur measures {femur:g} file units); give "
+        f"--units {'|'.join(UNITS)}"
+    )
+
+
+def _files(inputs: list[str], suffixes: tuple[str, ...]) -> list[Path]:
+    files: list[Path] = []
+    for text in inputs:
+        path = Path(text)
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix.lower() in suffixes)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise ConvertError(f"{path}: no such file or folder")
+    if not files:
+        raise ConvertError(f"{', '.join(inputs)}: no {'/'.join(suffixes)} files")
+    return files
+
+
+def _bvh_sequences(inputs: list[str], units: str, up: str) -> list[tuple[str, np.ndarray, float]]:
+    out = []
+    for path in _files(inputs, (".bvh",)):
+        motion = bvh.read_bvh(path)
+        joints = bvh.to_h36m(motion, path)
+        scale = UNITS[units] if units != "auto" else _guess_units(joints, path)
+        out.append((str(path), to_y_down(joints * scale, up), motion.fps))
+    return out
+
+
+def _amc_sequences(inputs: list[str], fps: float, up: str) -> list[tuple[str, np.ndarray, float]]:
+    files = _files(inputs, (".asf", ".amc"))
+    asfs = [f for f in files if f.suffix.lower() == ".asf"]
+    if len(asfs) != 1:
+        raise ConvertError(
+            f"cmu-amc needs exactly one .asf skeleton among its inputs, got {len(asfs)} "
+            "(convert one subject at a time: SUBJECT.asf and its .amc takes)"
+        )
+    skel = asf_amc.read_asf(asfs[0])
+    out = []
+    for path in (f for f in files if f.suffix.lower() == ".amc"):
+        ends = asf_amc.forward_kinematics(skel, asf_amc.read_amc(path, skel))
+        out.append((str(path), to_y_down(asf_amc.to_h36m(ends, path), up), fps))
+    if not out:
+        raise ConvertError(f"{asfs[0]}: no .amc takes beside the skeleton")
+    return out
+
+
+def convert(
+    fmt: str,
+    inputs: list[str],
+    out: str | Path,
+    cfg: MocapConvertConfig | None = None,
+    units: str = "auto",
+    up: str = "y",
+    source_fps: float = 120.0,
+) -> Path:
+    """Convert ``inputs`` of format ``fmt`` into the split directory ``out``.
+
+    Args:
+        units: of BVH positions: mm, cm, m, inch, or auto (from the femur's length).
+        up: the file's up axis (y for BVH and CMU, z for some exports).
+        source_fps: the frame rate of AMC takes (CMU: 120; AMC files do not store it).
+
+    Raises:
+        ConvertError: an input is missing, of the wrong layout, truncated or with NaN joints.
+    """
+    cfg = cfg or MocapConvertConfig()
+    if units != "auto" and units not in UNITS:
+        raise ConvertError(f"--units {units!r}: choose auto or one of {', '.join(UNITS)}")
+    if fmt == "bvh":
+        seqs = _bvh_sequences(inputs, units, up)
+    elif fmt == "cmu-amc":
+        seqs = _amc_sequences(inputs, source_fps, up)
+    else:
+        raise ConvertError(f"format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    arrays, meta = mocap_split(seqs, cfg)
+    meta.update(
+        {
+            "source_format": fmt,
+            "files": [name for name, _, _ in seqs],
+            "settings": {**asdict(cfg), "units": units, "up": up, "source_fps": source_fps},
+        }
+    )
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConvertError(f"--out {out}: is a file, not a directory")
+    return write_split(out, arrays, meta)
