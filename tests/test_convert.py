@@ -244,3 +244,27 @@ def test_bad_input_is_one_line_naming_the_file_and_leaves_nothing(tmp_path, case
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and args[-1].split("/")[-1] in err, err
     assert not out.exists() and not list(tmp_path.glob("split*"))
+
+
+# --------------------------------------------------------------- training on converted data
+def test_the_pose_prior_trains_on_a_converted_mocap_split(tmp_path, capsys):
+    import json
+
+    from sa3dhp import checkpoint
+    from tests.test_stages import TINY_PRIORS
+
+    bvh = _write_bvh(tmp_path / "long.bvh", frames=600)
+    split = convert("bvh", [str(bvh)], tmp_path / "mocap", MocapConvertConfig(clip_frames=60))
+    assert read_split(split).meta["num_clips"] == 10
+    run = tmp_path / "run"
+    args = ["train", "pose-prior", f"data.mocap={split}", f"out_dir={run}", *TINY_PRIORS]
+    assert cli.main(args) == 0
+    metrics = json.loads((run / "pose_prior" / "metrics.json").read_text())
+    assert metrics["val_mpjpe"] > 0  # reconstruction of the held-out converted clip
+    info = checkpoint.checkpoint_info(run / "pose_prior" / "checkpoint.safetensors", "pose_prior")
+    assert info["provenance"]["data"]["mocap"].startswith("c")  # the converted split's hash
+    # another converted split into the same run is refused, naming what differs
+    other = convert("bvh", [str(bvh)], tmp_path / "m2", MocapConvertConfig(clip_frames=60, seed=1))
+    capsys.readouterr()
+    assert cli.main([*args[:2], f"data.mocap={other}", *args[3:]]) == 2
+    assert "mocap" in capsys.readouterr().err

@@ -75,6 +75,21 @@ def resolve_config_path(name_or_path: str) -> Path:
     )
 
 
+def _split_paths(overrides: list[str] | tuple[str, ...]) -> list[str]:
+    """``data.<split>=DIR`` (a converted split in place of a synthetic one) is short for
+    ``data.paths.<split>=DIR``; other overrides pass unchanged."""
+    from sa3dhp.data.world import SPLITS
+
+    out = []
+    for o in overrides:
+        key, _, value = o.partition("=")
+        parts = key.split(".")
+        if len(parts) == 2 and parts[0] == "data" and parts[1] in SPLITS and value[:1] != "{":
+            o = f"data.paths.{parts[1]}={value}"
+        out.append(o)
+    return out
+
+
 def load_config(
     config: str | None = None, overrides: list[str] | tuple[str, ...] = (), schema: type = Config
 ) -> Any:
@@ -84,7 +99,7 @@ def load_config(
         ValueError: one line naming an unknown key (with the valid ones) or a bad value.
     """
     path = resolve_config_path(config) if config else None
-    cfg = merge_config(schema, path, overrides)
+    cfg = merge_config(schema, path, _split_paths(overrides))
     if isinstance(cfg, Config):
         validate_counts(cfg)
     return cfg

@@ -214,6 +214,8 @@ def load_split(cfg: WorldConfig, split: str, *, images: bool = True, build: bool
     """
     if split not in SPLITS:
         raise ValueError(f"unknown split '{split}'; choose from {', '.join(SPLITS)}")
+    if cfg.paths.get(split):
+        return load_converted(cfg, split, images)
     directory = world_dir(cfg) / split
     if not (directory / "meta.json").is_file():
         if not build:
@@ -227,6 +229,29 @@ def load_split(cfg: WorldConfig, split: str, *, images: bool = True, build: bool
         log.warning("%s; rebuilding it", e)
         build_world(cfg, (split,), force=True)
         return _read_checked(cfg, split, directory, images)
+
+
+def load_converted(cfg: WorldConfig, split: str, images: bool = True) -> Split:
+    """The converted split that ``data.paths`` names for ``split``, checked for what the split
+    needs (mocap: 3D poses; image splits: crops of ``data.size``).
+
+    Raises:
+        SplitError / FileNotFoundError: one line naming the directory and what is missing.
+    """
+    directory = Path(cfg.paths[split])
+    data = read_split(directory, images=images)
+    needs_images = _SPLIT_DOMAIN[split] != "mocap"
+    if split == "mocap" and data.poses is None:
+        raise SplitError(f"{directory}: data.mocap needs 3D poses; this split has none")
+    if needs_images and images and data.images is None:
+        raise SplitError(f"{directory}: data.{split} needs image crops; this split has none")
+    size = data.meta.get("image_size")
+    if needs_images and size is not None and size != cfg.size:
+        raise SplitError(
+            f"{directory}: crops of {size} px, the config's data.size is {cfg.size}: convert "
+            "again at that size or set data.size"
+        )
+    return data
 
 
 def _read_checked(cfg: WorldConfig, split: str, directory: Path, images: bool) -> Split:

@@ -94,6 +94,9 @@ class WorldConfig:
     target_motion: dict[str, Any] = field(default_factory=dict)  # overrides of target_style()
     source_appearance: dict[str, Any] = field(default_factory=dict)  # of source_appearance()
     target_appearance: dict[str, Any] = field(default_factory=dict)  # of target_appearance()
+    # converted splits (`sa3dhp data convert`) that replace synthetic ones, by split name:
+    # `data.mocap=DIR` (short for data.paths.mocap=DIR); they are read, never generated
+    paths: dict[str, str] = field(default_factory=dict)
 
 
 def _spec(cfg: WorldConfig, split: str) -> SplitSpec:
@@ -133,6 +136,9 @@ def appearance_style(cfg: WorldConfig, domain: str) -> render_mod.AppearanceStyl
 
 def validate(cfg: WorldConfig) -> None:
     """Refuse invalid values with a message naming the key and the allowed values."""
+    unknown = sorted(set(cfg.paths) - set(SPLITS))
+    if unknown:
+        raise ValueError(f"data.paths: unknown split(s) {unknown}; splits: {', '.join(SPLITS)}")
     if not 16 <= cfg.size <= 512:
         raise ValueError(f"data.size={cfg.size}: must be an integer in [16, 512] (64 by default)")
     if cfg.crop_scale < 1.2:
@@ -184,6 +190,7 @@ def world_hash(cfg: WorldConfig) -> str:
     d.pop("cache_dir", None)
     d.pop("workers", None)
     d.pop("mocap_holdout", None)  # chooses held-out clips, generates nothing
+    d.pop("paths", None)  # converted splits are read, not generated (each has its own hash)
     d["generator_version"] = GENERATOR_VERSION
     blob = json.dumps(d, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:12]
@@ -203,8 +210,11 @@ _SHARED_KEYS = (
 
 def split_hash(cfg: WorldConfig, split: str) -> str:
     """Hash of everything that changes one split's content (a run trained on a split records it;
-    changing only the target's look leaves the source splits' hashes alone)."""
+    changing only the target's look leaves the source splits' hashes alone). A converted split
+    (``data.paths``) hashes its own files."""
     d = asdict(cfg) if not isinstance(cfg, dict) else dict(cfg)
+    if (d.get("paths") or {}).get(split):
+        return converted_hash(d["paths"][split])
     domain = _SPLIT_DOMAIN[split]
     keyed = {k: d[k] for k in _SHARED_KEYS}
     keyed |= {"split": split, "spec": asdict(_spec(cfg, split)), "generator": GENERATOR_VERSION}
@@ -215,6 +225,26 @@ def split_hash(cfg: WorldConfig, split: str) -> str:
         keyed["appearance"] = d[f"{domain}_appearance"]
     blob = json.dumps(keyed, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def converted_hash(directory: str | Path) -> str:
+    """Hash of a converted split's files (``meta.json`` and its shards), 12 hex digits.
+
+    Raises:
+        FileNotFoundError: no split there.
+    """
+    directory = Path(directory)
+    if not (directory / "meta.json").is_file():
+        raise FileNotFoundError(
+            f"{directory}: no converted split there (no meta.json); make one with "
+            "`sa3dhp data convert FORMAT INPUT --out DIR`"
+        )
+    h = hashlib.sha256()
+    for path in [directory / "meta.json", *sorted(directory.glob("shard-*.npz"))]:
+        with path.open("rb") as f:
+            for block in iter(lambda f=f: f.read(1 << 20), b""):
+                h.update(block)
+    return "c" + h.hexdigest()[:11]
 
 
 def world_dir(cfg: WorldConfig) -> Path:
