@@ -4,6 +4,8 @@ motion, left stays left, units, bad input)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -268,3 +270,113 @@ def test_the_pose_prior_trains_on_a_converted_mocap_split(tmp_path, capsys):
     capsys.readouterr()
     assert cli.main([*args[:2], f"data.mocap={other}", *args[3:]]) == 2
     assert "mocap" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------- Human3.6M
+def _h36m_world(t: int = 5) -> np.ndarray:
+    """``(T, 32, 3)`` mm, world (z up): our 17 known joints at their H36M indices, noise else."""
+    from tests.conftest import random_poses
+
+    rng = np.random.default_rng(1)
+    ours = (
+        random_poses(t, seed=3) @ np.array([[1, 0, 0], [0, 0, -1], [0, 1, 0.0]]).T
+    )  # y down -> z up
+    out = rng.normal(0, 300, (t, 32, 3))
+    out[:, list(sk.FROM_H36M_32)] = (
+        ours + np.array([500.0, 2000.0, 900.0]) + np.arange(t)[:, None, None]
+    )
+    return out
+
+
+_R = np.array([[0.0, -1.0, 0.0], [0.0, 0.0, -1.0], [1.0, 0.0, 0.0]])  # world z up -> camera y down
+_T = np.array([-3000.0, 1800.0, 1500.0])
+
+
+def _write_h36m(tmp_path, layout: str) -> Path:
+    world = _h36m_world()
+    if layout == "npz":
+        path = tmp_path / "data_3d_h36m.npz"
+        np.savez(path, positions_3d={"S1": {"Walking": world / 1000.0}})
+        return path
+    folder = (
+        tmp_path
+        / "S1"
+        / ("MyPoses/3D_positions" if layout == "h5" else "MyPoseFeatures/D3_Positions")
+    )
+    folder.mkdir(parents=True)
+    if layout == "h5":
+        import h5py
+
+        with h5py.File(folder / "Walking.h5", "w") as f:
+            f["3D_positions"] = world.reshape(-1, 96).T
+        return folder / "Walking.h5"
+    from cdflib.cdfwrite import CDF
+
+    cdf = CDF(str(folder / "Walking.cdf"), cdf_spec={"Majority": "row_major"}, delete=True)
+    spec = {"Variable": "Pose", "Data_Type": CDF.CDF_DOUBLE, "Num_Elements": 1, "Rec_Vary": True,
+            "Dim_Sizes": [len(world), 96]}  # fmt: skip
+    cdf.write_var(spec, var_data=world.reshape(1, -1, 96))
+    cdf.close()
+    return folder / "Walking.cdf"
+
+
+def _write_cameras(tmp_path, layout: str) -> Path:
+    if layout == "pkl":
+        import pickle
+
+        path = tmp_path / "cameras.pkl"
+        path.write_bytes(
+            pickle.dumps({("S1", "54138969"): {"R": _R, "T": _T[:, None], "name": "54138969"}})
+        )
+        return path
+    import h5py
+
+    path = tmp_path / "cameras.h5"
+    with h5py.File(path, "w") as f:
+        g = f.create_group("subject1/camera1")
+        g["R"], g["T"] = _R, _T[:, None]
+        g["Name"] = np.array([ord(c) for c in "54138969"], np.uint8)
+    return path
+
+
+@pytest.mark.parametrize("layout,cams", [("npz", "pkl"), ("h5", "h5"), ("cdf", "pkl")])
+def test_h36m_layouts_in_their_cameras_within_a_millimetre(tmp_path, layout, cams):
+    poses = _write_h36m(tmp_path, layout)
+    cameras = _write_cameras(tmp_path, cams)
+    out = convert(
+        "h36m", [str(poses)], tmp_path / "s", MocapConvertConfig(fps=50), cameras=str(cameras)
+    )
+    split = read_split(out)
+    world = _h36m_world()[:, list(sk.FROM_H36M_32)]
+    cam = (world - _T) @ _R.T
+    assert np.abs(split.poses - (cam - cam[:, :1])).max() < 1.0
+    assert np.abs(split.roots - cam[:, 0]).max() < 1.0
+    assert split.meta["clips"][0] == {
+        "subject": "S1",
+        "action": "Walking",
+        "camera": "54138969",
+        "start": 0,
+    }
+
+
+def test_a_pickle_with_code_in_it_is_refused(tmp_path, capsys):
+    import pickle
+
+    class Evil:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    (tmp_path / "cameras.pkl").write_bytes(pickle.dumps({("S1", "c"): Evil()}))
+    poses = _write_h36m(tmp_path, "npz")
+    cams = str(tmp_path / "cameras.pkl")
+    rc = cli.main(
+        ["data", "convert", "h36m", str(poses), "--cameras", cams, "--out", str(tmp_path / "s")]
+    )
+    err = capsys.readouterr()
+    assert rc == 2 and "pwned" not in err.out
+    assert (
+        len(err.err.strip().splitlines()) == 1
+        and "cameras.pkl" in err.err
+        and "builtins.print" in err.err
+    )
+    assert not (tmp_path / "s").exists()

@@ -219,6 +219,11 @@ MPI_INF_3DHP_17_NAMES: tuple[str, ...] = (
 #: MPI-INF-3DHP test set (17 joints, ``univ_annot3``) -> H36M-17.
 FROM_MPI_INF_3DHP_17: tuple[int, ...] = (14, 8, 9, 10, 11, 12, 13, 15, 1, 16, 0, 5, 6, 7, 2, 3, 4)
 
+#: Human3.6M's 32 recorded joints (D3_Positions, 3d-pose-baseline's h5, VideoPose3D's npz) ->
+#: H36M-17: Hip, RHip, RKnee, RFoot, LHip, LKnee, LFoot, Spine, Thorax, Neck/Nose, Head,
+#: LShoulder, LElbow, LWrist, RShoulder, RElbow, RWrist (the 17 the field evaluates on).
+FROM_H36M_32: tuple[int, ...] = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27)
+
 #: The CMU MoCap ASF skeleton: for each of our joints, the ASF bone whose *end* point gives the
 #: joint position (``root`` is the root position). spine, thorax and neck/nose are approx.
 FROM_CMU_ASF: tuple[str, ...] = (

@@ -64,8 +64,12 @@ def cmd_data_convert(args: argparse.Namespace) -> int:
     from sa3dhp.convert import convert
     from sa3dhp.convert.mocap import MocapConvertConfig
 
-    cfg = MocapConvertConfig(fps=args.fps, clip_frames=args.clip_frames, seed=args.seed)
-    out = convert(args.format, args.inputs, args.out, cfg, args.units, args.up, args.source_fps)
+    mocap_clip = args.clip_frames if args.clip_frames is not None else 60
+    cfg = MocapConvertConfig(fps=args.fps, clip_frames=mocap_clip, seed=args.seed)
+    out = convert(
+        args.format, args.inputs, args.out, cfg, args.units, args.up, args.source_fps,
+        args.cameras, args.clip_frames or 0,
+    )  # fmt: skip
     print(f"wrote {out}")
     return 0
 
@@ -107,7 +111,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         description="Convert mocap files into a pose-only split: our 17 joints, mm, placed in "
         "virtual cameras (root-relative, camera frame), resampled to --fps and cut into clips "
         "of --clip-frames. Formats: bvh (any channel order), cmu-amc (one SUBJECT.asf and "
-        "its .amc takes).",
+        "its .amc takes), h36m (D3_Positions .cdf, 3d-pose-baseline .h5 or VideoPose3D .npz, "
+        "with --cameras: one pose per camera).",
     )
     p.add_argument("format", choices=FORMATS)
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders")
@@ -117,10 +122,19 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--up", default="y", choices=["y", "z"], help="the files' up axis (y)")
     p.add_argument(
-        "--source-fps", type=float, default=120.0, help="AMC frame rate (CMU: 120, default)"
+        "--source-fps",
+        type=float,
+        default=None,
+        help="input frame rate where files do not store it (AMC: 120, Human3.6M: 50)",
     )
+    p.add_argument("--cameras", default=None, help="h36m: cameras.h5 or cameras.pkl")
     p.add_argument("--fps", type=float, default=30.0, help="output frame rate (default 30)")
-    p.add_argument("--clip-frames", type=int, default=60, help="frames per clip (default 60)")
+    p.add_argument(
+        "--clip-frames",
+        type=int,
+        default=None,
+        help="frames per clip (mocap formats: 60; h36m: whole sequences unless given)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the virtual cameras")
     p.set_defaults(func=cmd_data_convert)
 

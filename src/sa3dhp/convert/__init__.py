@@ -3,7 +3,8 @@
 source format, the files read and the conversion's settings.
 
 Formats built so far: ``bvh`` (:mod:`sa3dhp.convert.bvh`) and ``cmu-amc``
-(:mod:`sa3dhp.convert.asf_amc`): mocap, placed in virtual cameras (:mod:`sa3dhp.convert.mocap`).
+(:mod:`sa3dhp.convert.asf_amc`): mocap, placed in virtual cameras (:mod:`sa3dhp.convert.mocap`);
+``h36m`` (:mod:`sa3dhp.convert.h36m`): Human3.6M's poses in its own four cameras.
 The split is written to a temporary directory and renamed at the end, so a failed conversion
 leaves nothing behind.
 """
@@ -16,11 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from sa3dhp import skeleton as sk
-from sa3dhp.convert import asf_amc, bvh
+from sa3dhp.convert import asf_amc, bvh, h36m
 from sa3dhp.convert.mocap import ConvertError, MocapConvertConfig, mocap_split, to_y_down
 from sa3dhp.data.store import write_split
 
-FORMATS = ("bvh", "cmu-amc")
+FORMATS = ("bvh", "cmu-amc", "h36m")
 #: mm per unit of each ``--units`` choice.
 UNITS = {"mm": 1.0, "cm": 10.0, "m": 1000.0, "inch": 25.4}
 
@@ -87,14 +88,20 @@ def convert(
     cfg: MocapConvertConfig | None = None,
     units: str = "auto",
     up: str = "y",
-    source_fps: float = 120.0,
+    source_fps: float | None = None,
+    cameras: str | None = None,
+    clip_frames: int = 0,
 ) -> Path:
     """Convert ``inputs`` of format ``fmt`` into the split directory ``out``.
 
     Args:
         units: of BVH positions: mm, cm, m, inch, or auto (from the femur's length).
         up: the file's up axis (y for BVH and CMU, z for some exports).
-        source_fps: the frame rate of AMC takes (CMU: 120; AMC files do not store it).
+        source_fps: the frame rate of AMC takes (default 120, CMU's; AMC files do not store it)
+            or of Human3.6M poses (default 50).
+        cameras: Human3.6M's cameras file (cameras.h5 or cameras.pkl).
+        clip_frames: Human3.6M: cut sequences into clips of this length (0: whole sequences;
+            mocap formats use ``cfg.clip_frames``).
 
     Raises:
         ConvertError: an input is missing, of the wrong layout, truncated or with NaN joints.
@@ -105,7 +112,18 @@ def convert(
     if fmt == "bvh":
         seqs = _bvh_sequences(inputs, units, up)
     elif fmt == "cmu-amc":
-        seqs = _amc_sequences(inputs, source_fps, up)
+        seqs = _amc_sequences(inputs, source_fps or 120.0, up)
+    elif fmt == "h36m":
+        if not cameras:
+            raise ConvertError("h36m needs --cameras cameras.h5 (3d-pose-baseline) or cameras.pkl")
+        files = _files(inputs, (".cdf", ".h5", ".npz"))
+        arrays, meta = h36m.h36m_split(files, cameras, cfg.fps, source_fps or 50.0, clip_frames)
+        meta.update(
+            {"source_format": fmt, "files": [str(f) for f in files], "cameras_file": str(cameras),
+             "settings": {"fps": cfg.fps, "source_fps": source_fps or 50.0,
+                          "clip_frames": clip_frames}}
+        )  # fmt: skip
+        return _write(out, arrays, meta)
     else:
         raise ConvertError(f"format {fmt!r}: choose one of {', '.join(FORMATS)}")
     arrays, meta = mocap_split(seqs, cfg)
@@ -113,9 +131,18 @@ def convert(
         {
             "source_format": fmt,
             "files": [name for name, _, _ in seqs],
-            "settings": {**asdict(cfg), "units": units, "up": up, "source_fps": source_fps},
+            "settings": {
+                **asdict(cfg),
+                "units": units,
+                "up": up,
+                "source_fps": source_fps or 120.0,
+            },
         }
     )
+    return _write(out, arrays, meta)
+
+
+def _write(out: str | Path, arrays: dict[str, np.ndarray], meta: dict) -> Path:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ConvertError(f"--out {out}: is a file, not a directory")
