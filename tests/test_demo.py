@@ -172,3 +172,29 @@ def test_adapt_to_a_users_video_then_predict_on_it(demo_run, tmp_path):
     )
     res = _run(["adapt", "--videos", str(other["video"]), *boxes, *args])
     assert res.returncode == 2 and "videos" in res.stderr and "--force" in res.stderr
+
+
+def test_a_converted_folder_of_videos_is_a_target_split_adapt_runs_on(demo_run, tmp_path):
+    import numpy as np
+
+    from sa3dhp.data.store import read_split
+    from sa3dhp.data.video import synthetic_video
+    from sa3dhp.data.world import WorldConfig
+    from sa3dhp.media import write_video
+
+    tmp, overrides = demo_run
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    video = synthetic_video(WorldConfig(), frames=70, width=128, height=96, seed=8)
+    write_video(folder / "clip.mp4", video.frames, 30)
+    out = tmp_path / "target"
+    res = _run(["data", "convert", "videos", str(folder), "--out", str(out), "--detector", "full"])
+    assert res.returncode == 0, res.stderr[-3000:]
+    split = read_split(out)
+    assert not split.labelled and split.images.shape == (120, 64, 64, 3)  # 2 clips of 60
+    assert split.meta["videos"]["clip.mp4"]["clips"] == 2 and split.meta["clip_length"] == 60
+    assert len(np.unique(split.clip)) == 2
+    args = [*overrides, f"out_dir={tmp / 'out'}", f"data.target_train={out}"]
+    res = _run(["adapt", "--name", "adapted_converted", *args])
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert (tmp / "out" / "adapted_converted" / "checkpoint.safetensors").exists()

@@ -68,7 +68,7 @@ def cmd_data_convert(args: argparse.Namespace) -> int:
     cfg = MocapConvertConfig(fps=args.fps, clip_frames=mocap_clip, seed=args.seed)
     out = convert(
         args.format, args.inputs, args.out, cfg, args.units, args.up, args.source_fps,
-        args.cameras, args.clip_frames or 0,
+        args.cameras, args.clip_frames or 0, args.detector, args.crop_scale, args.size,
     )  # fmt: skip
     print(f"wrote {out}")
     return 0
@@ -112,7 +112,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "virtual cameras (root-relative, camera frame), resampled to --fps and cut into clips "
         "of --clip-frames. Formats: bvh (any channel order), cmu-amc (one SUBJECT.asf and "
         "its .amc takes), h36m (D3_Positions .cdf, 3d-pose-baseline .h5 or VideoPose3D .npz, "
-        "with --cameras: one pose per camera).",
+        "with --cameras: one pose per camera), videos (a folder of unlabelled videos -> a "
+        "target split of person-detected, tracked crops).",
     )
     p.add_argument("format", choices=FORMATS)
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders")
@@ -128,12 +129,18 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="input frame rate where files do not store it (AMC: 120, Human3.6M: 50)",
     )
     p.add_argument("--cameras", default=None, help="h36m: cameras.h5 or cameras.pkl")
+    p.add_argument(
+        "--detector", default="hog", choices=["hog", "torchvision", "full"],
+        help="videos: the person detector (default hog)",
+    )  # fmt: skip
+    p.add_argument("--crop-scale", type=float, default=1.7, help="videos: crop side / box height")
+    p.add_argument("--size", type=int, default=64, help="videos: crop size in pixels (64)")
     p.add_argument("--fps", type=float, default=30.0, help="output frame rate (default 30)")
     p.add_argument(
         "--clip-frames",
         type=int,
         default=None,
-        help="frames per clip (mocap formats: 60; h36m: whole sequences unless given)",
+        help="frames per clip (mocap formats and videos: 60; h36m: whole sequences unless given)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the virtual cameras")
     p.set_defaults(func=cmd_data_convert)

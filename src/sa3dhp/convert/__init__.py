@@ -4,7 +4,9 @@ source format, the files read and the conversion's settings.
 
 Formats built so far: ``bvh`` (:mod:`sa3dhp.convert.bvh`) and ``cmu-amc``
 (:mod:`sa3dhp.convert.asf_amc`): mocap, placed in virtual cameras (:mod:`sa3dhp.convert.mocap`);
-``h36m`` (:mod:`sa3dhp.convert.h36m`): Human3.6M's poses in its own four cameras.
+``h36m`` (:mod:`sa3dhp.convert.h36m`): Human3.6M's poses in its own four cameras; ``videos``: a
+folder of unlabelled videos as a target split (people detected and tracked,
+:mod:`sa3dhp.data.user_videos`).
 The split is written to a temporary directory and renamed at the end, so a failed conversion
 leaves nothing behind.
 """
@@ -21,7 +23,7 @@ from sa3dhp.convert import asf_amc, bvh, h36m
 from sa3dhp.convert.mocap import ConvertError, MocapConvertConfig, mocap_split, to_y_down
 from sa3dhp.data.store import write_split
 
-FORMATS = ("bvh", "cmu-amc", "h36m")
+FORMATS = ("bvh", "cmu-amc", "h36m", "videos")
 #: mm per unit of each ``--units`` choice.
 UNITS = {"mm": 1.0, "cm": 10.0, "m": 1000.0, "inch": 25.4}
 
@@ -91,6 +93,9 @@ def convert(
     source_fps: float | None = None,
     cameras: str | None = None,
     clip_frames: int = 0,
+    detector: str = "hog",
+    crop_scale: float = 1.7,
+    size: int = 64,
 ) -> Path:
     """Convert ``inputs`` of format ``fmt`` into the split directory ``out``.
 
@@ -101,7 +106,8 @@ def convert(
             or of Human3.6M poses (default 50).
         cameras: Human3.6M's cameras file (cameras.h5 or cameras.pkl).
         clip_frames: Human3.6M: cut sequences into clips of this length (0: whole sequences;
-            mocap formats use ``cfg.clip_frames``).
+            mocap formats and videos use ``cfg.clip_frames``).
+        detector, crop_scale, size: videos: the person detector and the crops' convention.
 
     Raises:
         ConvertError: an input is missing, of the wrong layout, truncated or with NaN joints.
@@ -113,6 +119,8 @@ def convert(
         seqs = _bvh_sequences(inputs, units, up)
     elif fmt == "cmu-amc":
         seqs = _amc_sequences(inputs, source_fps or 120.0, up)
+    elif fmt == "videos":
+        return _write(out, *_video_split(inputs, detector, crop_scale, size, cfg.clip_frames))
     elif fmt == "h36m":
         if not cameras:
             raise ConvertError("h36m needs --cameras cameras.h5 (3d-pose-baseline) or cameras.pkl")
@@ -140,6 +148,34 @@ def convert(
         }
     )
     return _write(out, arrays, meta)
+
+
+def _video_split(
+    inputs: list[str], detector: str, crop_scale: float, size: int, frames: int
+) -> tuple[dict[str, np.ndarray], dict]:
+    from sa3dhp.data.user_videos import clips_from_videos, videos_digest
+    from sa3dhp.detect import make_detector
+
+    clips, report = clips_from_videos(inputs, make_detector(detector), crop_scale, size, frames)
+    c, length = clips.shape[:2]
+    arrays = {
+        "images": clips.reshape(c * length, size, size, 3),
+        "clip": np.repeat(np.arange(c), length),
+        "frame": np.tile(np.arange(length), c),
+    }
+    meta = {
+        "split": "target_train",
+        "labelled": False,
+        "fps": 30,
+        "image_size": size,
+        "clip_length": length,
+        "actions": [],
+        "source_format": "videos",
+        "files": videos_digest(inputs),
+        "settings": {"detector": detector, "crop_scale": crop_scale, "clip_frames": frames},
+        "videos": report,
+    }
+    return arrays, meta
 
 
 def _write(out: str | Path, arrays: dict[str, np.ndarray], meta: dict) -> Path:
