@@ -69,6 +69,7 @@ def cmd_data_convert(args: argparse.Namespace) -> int:
     out = convert(
         args.format, args.inputs, args.out, cfg, args.units, args.up, args.source_fps,
         args.cameras, args.clip_frames or 0, args.detector, args.crop_scale, args.size,
+        {k: v for k, v in (("calibration", args.calibration), ("joints", args.joints)) if v},
     )  # fmt: skip
     print(f"wrote {out}")
     return 0
@@ -112,8 +113,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "virtual cameras (root-relative, camera frame), resampled to --fps and cut into clips "
         "of --clip-frames. Formats: bvh (any channel order), cmu-amc (one SUBJECT.asf and "
         "its .amc takes), h36m (D3_Positions .cdf, 3d-pose-baseline .h5 or VideoPose3D .npz, "
-        "with --cameras: one pose per camera), videos (a folder of unlabelled videos -> a "
-        "target split of person-detected, tracked crops).",
+        "with --cameras: one pose per camera), surreal (*_info.mat + .mp4 crops), 3dpw "
+        "(sequence .pkl), mpi-inf-3dhp (annot.mat + --calibration, or the test annot_data.mat), "
+        "mmpose-npz (--joints h36m|3dhp), lsp (joints.mat, 2D), videos (a folder of unlabelled "
+        "videos -> a target split of person-detected, tracked crops).",
     )
     p.add_argument("format", choices=FORMATS)
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders")
@@ -133,8 +136,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "--detector", default="hog", choices=["hog", "torchvision", "full"],
         help="videos: the person detector (default hog)",
     )  # fmt: skip
-    p.add_argument("--crop-scale", type=float, default=1.7, help="videos: crop side / box height")
-    p.add_argument("--size", type=int, default=64, help="videos: crop size in pixels (64)")
+    p.add_argument("--crop-scale", type=float, default=1.7, help="crop side / person height")
+    p.add_argument("--size", type=int, default=64, help="crop size in pixels (64)")
+    p.add_argument(
+        "--calibration", default=None, help="mpi-inf-3dhp training: its camera.calibration"
+    )
+    p.add_argument(
+        "--joints", default=None, choices=["h36m", "3dhp"], help="mmpose-npz: its joint order"
+    )
     p.add_argument("--fps", type=float, default=30.0, help="output frame rate (default 30)")
     p.add_argument(
         "--clip-frames",

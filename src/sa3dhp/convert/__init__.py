@@ -19,11 +19,21 @@ from pathlib import Path
 import numpy as np
 
 from sa3dhp import skeleton as sk
-from sa3dhp.convert import asf_amc, bvh, h36m
+from sa3dhp.convert import asf_amc, bvh, h36m, image_formats
 from sa3dhp.convert.mocap import ConvertError, MocapConvertConfig, mocap_split, to_y_down
 from sa3dhp.data.store import write_split
 
-FORMATS = ("bvh", "cmu-amc", "h36m", "videos")
+FORMATS = (
+    "bvh",
+    "cmu-amc",
+    "h36m",
+    "surreal",
+    "3dpw",
+    "mpi-inf-3dhp",
+    "mmpose-npz",
+    "lsp",
+    "videos",
+)
 #: mm per unit of each ``--units`` choice.
 UNITS = {"mm": 1.0, "cm": 10.0, "m": 1000.0, "inch": 25.4}
 
@@ -96,6 +106,7 @@ def convert(
     detector: str = "hog",
     crop_scale: float = 1.7,
     size: int = 64,
+    extra: dict | None = None,
 ) -> Path:
     """Convert ``inputs`` of format ``fmt`` into the split directory ``out``.
 
@@ -107,7 +118,10 @@ def convert(
         cameras: Human3.6M's cameras file (cameras.h5 or cameras.pkl).
         clip_frames: Human3.6M: cut sequences into clips of this length (0: whole sequences;
             mocap formats and videos use ``cfg.clip_frames``).
-        detector, crop_scale, size: videos: the person detector and the crops' convention.
+        detector, crop_scale, size: videos and image datasets: the person detector and the
+            crops' convention.
+        extra: image datasets' own inputs (``calibration``, ``joints``; see
+            :mod:`sa3dhp.convert.image_formats`).
 
     Raises:
         ConvertError: an input is missing, of the wrong layout, truncated or with NaN joints.
@@ -119,6 +133,9 @@ def convert(
         seqs = _bvh_sequences(inputs, units, up)
     elif fmt == "cmu-amc":
         seqs = _amc_sequences(inputs, source_fps or 120.0, up)
+    elif fmt in image_formats.READERS:
+        arrays, meta = image_formats.split(fmt, inputs, extra or {}, crop_scale, size)
+        return _write(out, arrays, meta)
     elif fmt == "videos":
         return _write(out, *_video_split(inputs, detector, crop_scale, size, cfg.clip_frames))
     elif fmt == "h36m":

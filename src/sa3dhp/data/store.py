@@ -17,6 +17,8 @@ key            shape / dtype        meaning
                                     labelled splits only)
 ``subject``    (F,) int32           subject id (labelled splits only)
 ``extent_mm``  (F,) float32         crop side in mm at the pelvis depth (labelled splits only)
+``joints_2d``  (F, 17, 2) float32   2D joints in the source image's pixels (converted image
+                                    datasets that have them)
 =============  ===================  =======================================================
 
 ``meta.json``: ``{"format": FORMAT_VERSION, "split": ..., "labelled": bool, "fps": 30,
@@ -55,6 +57,7 @@ _DTYPES = {
     "action": np.int16,
     "subject": np.int32,
     "extent_mm": np.float32,
+    "joints_2d": np.float32,
 }
 
 
@@ -71,6 +74,7 @@ class Split:
     action: np.ndarray | None = None
     subject: np.ndarray | None = None
     extent_mm: np.ndarray | None = None
+    joints_2d: np.ndarray | None = None
     _starts: np.ndarray | None = field(default=None, repr=False)
 
     def __len__(self) -> int:

@@ -1,0 +1,116 @@
+"""Image datasets (:mod:`sa3dhp.convert.image_datasets`) as splits: one clip per sequence,
+person, camera or file; SURREAL's crops from its ``.mp4`` beside each ``*_info.mat``.
+
+Extra inputs (``extra``): ``calibration`` (MPI-INF-3DHP training: ``camera.calibration``),
+``joints`` (mmpose-npz: ``h36m`` or ``3dhp``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sa3dhp.convert import image_datasets as ds
+from sa3dhp.convert.mocap import ConvertError
+
+READERS = ("surreal", "3dpw", "mpi-inf-3dhp", "mmpose-npz", "lsp")
+_SUFFIXES = {
+    "surreal": ("_info.mat",),
+    "3dpw": (".pkl",),
+    "mpi-inf-3dhp": (".mat",),
+    "mmpose-npz": (".npz",),
+    "lsp": (".mat",),
+}
+
+
+def _files(inputs: list[str], fmt: str) -> list[Path]:
+    out: list[Path] = []
+    for text in inputs:
+        path = Path(text)
+        if path.is_dir():
+            out += sorted(p for p in path.rglob("*") if p.name.endswith(_SUFFIXES[fmt]))
+        elif path.is_file():
+            out.append(path)
+        else:
+            raise ConvertError(f"{path}: no such file or folder")
+    if not out:
+        raise ConvertError(f"{', '.join(inputs)}: no {' / '.join(_SUFFIXES[fmt])} files for {fmt}")
+    return out
+
+
+def _surreal_crops(info: Path, rec: dict, crop_scale: float, size: int) -> np.ndarray | None:
+    """The training crops of a SURREAL clip, from ``<name>.mp4`` beside ``<name>_info.mat``."""
+    from sa3dhp.detect import cut_crop
+    from sa3dhp.media import read_video
+
+    video = info.with_name(info.name.removesuffix("_info.mat") + ".mp4")
+    if not video.is_file():
+        return None
+    k = np.array([[600.0, 0, 160.0], [0, 600.0, 120.0], [0, 0, 1]])
+    boxes = ds.crop_boxes(rec["roots"], rec["poses"], k, crop_scale)
+    frames = list(read_video(video))
+    if len(frames) < len(boxes):
+        raise ConvertError(f"{video}: {len(frames)} frames, its info.mat has {len(boxes)}")
+    return np.stack([cut_crop(f, b, size) for f, b in zip(frames, boxes, strict=False)])
+
+
+def _records(fmt: str, path: Path, extra: dict, crop_scale: float, size: int) -> list[dict]:
+    if fmt == "surreal":
+        rec = ds.read_surreal(path)
+        crops = _surreal_crops(path, rec, crop_scale, size)
+        if crops is not None:
+            rec["images"] = crops
+        return [rec]
+    if fmt == "3dpw":
+        return ds.read_3dpw(path)
+    if fmt == "mpi-inf-3dhp":
+        if not extra.get("calibration"):
+            return [ds.read_3dhp_test(path)]
+        return ds.read_3dhp_train(path, extra["calibration"])
+    if fmt == "mmpose-npz":
+        return [ds.read_mmpose_npz(path, extra.get("joints", "h36m"))]
+    return [{"joints_2d": ds.read_lsp(path)}]
+
+
+def split(
+    fmt: str, inputs: list[str], extra: dict, crop_scale: float, size: int
+) -> tuple[dict[str, np.ndarray], dict]:
+    """Arrays and meta of the split of ``inputs`` in image format ``fmt``."""
+    files = _files(inputs, fmt)
+    keys = ("poses", "roots", "joints_2d", "images")
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in (*keys, "clip", "frame", "subject")}
+    clips = []
+    for s, path in enumerate(files):
+        for rec in _records(fmt, path, extra, crop_scale, size):
+            n = len(rec["joints_2d"])
+            c = len(clips)
+            clips.append({"file": str(path), **{k: int(rec[k]) for k in ("camera",) if k in rec}})
+            for k in keys:
+                if k in rec:
+                    parts[k].append(rec[k])
+            parts["clip"].append(np.full(n, c))
+            parts["frame"].append(rec.get("frame_ids", np.arange(n)))
+            parts["subject"].append(np.full(n, s))
+    arrays = {k: np.concatenate(v) for k, v in parts.items() if v}
+    if len({len(parts["clip"])} | {len(parts[k]) for k in keys if parts[k]}) != 1:
+        raise ConvertError(f"{fmt}: some files have crops or 3D and others not; convert them apart")
+    labelled = "poses" in arrays
+    if not labelled:
+        arrays.pop("subject")
+    meta = {
+        "split": fmt,
+        "labelled": labelled,
+        "fps": 30,
+        "image_size": size if "images" in arrays else None,
+        "clip_length": None,
+        "actions": [],
+        "source_format": fmt,
+        "files": [str(f) for f in files],
+        "clips": clips,
+        "settings": {"crop_scale": crop_scale, "size": size, **extra},
+    }
+    if labelled:
+        arrays["action"] = np.full(len(arrays["clip"]), -1)
+        arrays["extent_mm"] = ds.extent_of(arrays["poses"], crop_scale).astype(np.float32)
+    return arrays, meta
