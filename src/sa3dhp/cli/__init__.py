@@ -79,9 +79,41 @@ def cmd_ablate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_protocol(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from sa3dhp.data.store import read_split
+    from sa3dhp.protocols import evaluate_protocol
+
+    if not args.data:
+        raise ValueError("--protocol needs --data DIR (a split made by `sa3dhp data convert`)")
+    split = read_split(args.data, images=args.predictions is None)
+    if args.predictions:
+        with np.load(args.predictions) as z:
+            key = next((k for k in ("pred", "pose_mm", "poses") if k in z.files), None)
+            if key is None:
+                raise ValueError(f"{args.predictions}: no 'pred' (or pose_mm) array of (F, 17, 3)")
+            pred = z[key]
+    else:
+        if not args.checkpoint or split.images is None:
+            raise ValueError(
+                "--protocol needs --predictions FILE.npz, or --checkpoint MODEL with a split "
+                "that holds crops"
+            )
+        from sa3dhp.inference import load_image_model, predict
+
+        model, prior, _ = load_image_model(args.checkpoint)
+        pred = predict(model, prior, split.images)
+    print(json.dumps(evaluate_protocol(args.protocol, split, pred), indent=1))
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from sa3dhp.prior_eval import evaluate_prior
     from sa3dhp.runs.image_models import evaluate_image_model
+
+    if args.protocol:
+        return _cmd_protocol(args)
 
     if args.overrides and args.overrides[0] == "prior":
         args.overrides = args.overrides[1:]
@@ -251,6 +283,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--split",
         default="target_test",
         choices=["target_test", "target_val", "source_val", "target_oracle", "source_train"],
+    )
+    from sa3dhp.protocols import PROTOCOLS
+
+    p.add_argument(
+        "--protocol",
+        default=None,
+        choices=PROTOCOLS,
+        help="a standard protocol on a converted split (--data), from --predictions or "
+        "--checkpoint; prints the paper's numbers beside ours",
+    )
+    p.add_argument("--data", default=None, help="--protocol: the converted split directory")
+    p.add_argument(
+        "--predictions", default=None, help="--protocol: an npz with 'pred' (F, 17, 3) mm"
     )
     p.add_argument(
         "--variant",
