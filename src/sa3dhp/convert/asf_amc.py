@@ -13,13 +13,15 @@ parent's end plus ``length x`` (global rotation) ``direction``. Our joints are b
 
 from __future__ import annotations
 
+import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from sa3dhp import skeleton as sk
-from sa3dhp.convert.mocap import ConvertError, axis_rotation
+from sa3dhp.convert.mocap import ConvertError, axis_rotation, matmul3
 
 MM_PER_INCH = 25.4
 
@@ -46,13 +48,19 @@ class Skeleton:
     root_axis: str
 
 
-def _euler(angles_deg: np.ndarray, order: str) -> np.ndarray:
+def _euler(angles_deg: np.ndarray, order: str, axes: str = "XYZ") -> np.ndarray:
     """``(..., 3, 3)`` rotations for angles ``(..., 3)`` about the axes ``order`` (X, Y, Z
-    letters), the first applied first: R = R_order[2] R_order[1] R_order[0]."""
+    letters), the first applied first: R = R_order[2] R_order[1] R_order[0]; axes not in
+    ``axes`` (no such dof) are skipped."""
     angles_deg = np.asarray(angles_deg, dtype=np.float64)
-    out = np.broadcast_to(np.eye(3), (*angles_deg.shape[:-1], 3, 3)).copy()
+    out = None
     for k, axis in enumerate(order):
-        out = axis_rotation(axis, angles_deg[..., k]) @ out
+        if axis not in axes:
+            continue
+        r = axis_rotation(axis, angles_deg[..., k])
+        out = r if out is None else matmul3(r, out)
+    if out is None:
+        return np.broadcast_to(np.eye(3), (*angles_deg.shape[:-1], 3, 3)).copy()
     return out
 
 
@@ -130,16 +138,56 @@ def read_asf(path: str | Path) -> Skeleton:
     )
 
 
+def _fast_amc(body: str, n_dofs: dict[str, int]) -> dict[str, np.ndarray] | None:
+    """Every bone's values at once when each frame lists the same bones in the same order with
+    the ASF's dof counts (CMU's files do), else None (the careful parse then names the fault)."""
+    lines = body.split("\n", 40)
+    if not lines or not lines[0].strip().isdigit():
+        return None
+    names = []
+    for line in lines[1:]:
+        word = line.split(None, 1)[0] if line.strip() else ""
+        if not word or word.isdigit():
+            break
+        names.append(word)
+    if not names or any(n not in n_dofs for n in names):
+        return None
+    words = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", body)
+    n = len(words) // len(names)
+    if len(words) != n * len(names) or words != names * n:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            values = np.fromstring(re.sub(r"[A-Za-z_][A-Za-z0-9_]*", " ", body), sep=" ")
+        except (ValueError, DeprecationWarning):
+            return None
+    width = 1 + sum(n_dofs[k] for k in names)
+    if values.size != n * width:
+        return None
+    values = values.reshape(n, width)[:, 1:]
+    out, col = {}, 0
+    for name in names:
+        out[name] = values[:, col : col + n_dofs[name]]
+        col += n_dofs[name]
+    return out
+
+
 def read_amc(path: str | Path, skel: Skeleton) -> dict[str, np.ndarray]:
     """Per-bone dof values ``(T, n_dof)`` of an AMC file (``root``: its ``order`` values)."""
     path = Path(path)
     try:
-        lines = path.read_text().splitlines()
+        text = path.read_text()
     except (OSError, UnicodeDecodeError) as e:
         raise ConvertError(f"{path}: not a readable text file ({type(e).__name__})") from None
+    n_dofs = {"root": len(skel.root_order), **{k: len(b.dof) for k, b in skel.bones.items()}}
+    start = re.search(r"^\s*\d+\s*$", text, flags=re.M)
+    fast = _fast_amc(text[start.start() :].strip(), n_dofs) if start else None
+    if fast is not None and all(k in fast for k, v in n_dofs.items() if v):
+        return {k: v for k, v in fast.items() if n_dofs[k]}
     frames: list[dict[str, list[float]]] = []
     try:
-        for line in lines:
+        for line in text.splitlines():
             line = line.strip()
             if not line or line.startswith(("#", ":")):
                 continue
@@ -153,13 +201,12 @@ def read_amc(path: str | Path, skel: Skeleton) -> dict[str, np.ndarray]:
     if not frames:
         raise ConvertError(f"{path}: no frames (an AMC file numbers each frame on its own line)")
     out = {}
-    for name in ["root", *skel.bones]:
-        n = len(skel.root_order) if name == "root" else len(skel.bones[name].dof)
+    for name, n in n_dofs.items():
         if n == 0:
             continue
         rows = [f.get(name) for f in frames]
-        if any(r is None or len(r) != n for r in rows):
-            bad = next(i for i, r in enumerate(rows) if r is None or len(r) != n)
+        bad = next((i for i, r in enumerate(rows) if r is None or len(r) != n), None)
+        if bad is not None:
             got = 0 if rows[bad] is None else len(rows[bad])  # type: ignore[arg-type]
             raise ConvertError(
                 f"{path}: frame {bad + 1} gives bone '{name}' {got} values, the ASF expects {n} "
@@ -190,8 +237,9 @@ def forward_kinematics(skel: Skeleton, dofs: dict[str, np.ndarray]) -> dict[str,
                 if d in ("rx", "ry", "rz"):
                     angles[:, "xyz".index(d[1])] = dofs[name][:, k] * scale
             c = _euler(bone.axis, bone.order)
-            local = c @ _euler(angles, "XYZ") @ np.linalg.inv(c)
-            glob[name] = glob[parent] @ local
+            axes = "".join(d[1].upper() for d in bone.dof if d in ("rx", "ry", "rz"))
+            local = c @ _euler(angles, "XYZ", axes) @ c.T  # C M C^-1 (C is a rotation)
+            glob[name] = matmul3(glob[parent], local)
             step = (
                 bone.length * skel.mm_per_unit * np.einsum("tij,j->ti", glob[name], bone.direction)
             )

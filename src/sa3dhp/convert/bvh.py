@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from sa3dhp import skeleton as sk
-from sa3dhp.convert.mocap import ConvertError, axis_rotation
+from sa3dhp.convert.mocap import ConvertError, axis_rotation, matmul3
 
 #: For each of our joints, the BVH joint names that give it, first match wins; ``@end`` means the
 #: end site of that joint (the head's top). spine, thorax and neck are approximate: BVH spines
@@ -60,11 +60,28 @@ class BvhMotion:
     fps: float
 
 
+def _numbers(text: str) -> np.ndarray:
+    """Whitespace-separated floats of ``text`` (NaN and inf included), refusing other words."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a word that is not a number stops the parse
+        try:
+            return np.fromstring(text, dtype=np.float64, sep=" ")
+        except (ValueError, DeprecationWarning):
+            return np.array(text.split(), dtype=np.float64)
+
+
 def _parse(path: Path) -> tuple[list[_Joint], np.ndarray, float]:
     try:
-        tokens = path.read_text(errors="strict").split()
+        text = path.read_text(errors="strict")
     except (OSError, UnicodeDecodeError) as e:
         raise ConvertError(f"{path}: not a readable BVH text file ({type(e).__name__})") from None
+    head, sep, numbers = text.partition("Frame Time:")
+    if sep:  # the channel values are parsed in bulk, the rest token by token
+        first, _, numbers = numbers.lstrip().partition("\n")
+        head = head + sep + " " + first
+    tokens = head.split()
     if not tokens or tokens[0] != "HIERARCHY":
         raise ConvertError(f"{path}: not a BVH file (it must start with HIERARCHY)")
     joints: list[_Joint] = []
@@ -102,7 +119,7 @@ def _parse(path: Path) -> tuple[list[_Joint], np.ndarray, float]:
         if tokens[i + 1] != "Frames:" or tokens[i + 3 : i + 5] != ["Frame", "Time:"]:
             raise ValueError("MOTION must give 'Frames:' and 'Frame Time:'")
         n_frames, frame_time = int(tokens[i + 2]), float(tokens[i + 5])
-        values = np.array(tokens[i + 6 :], dtype=np.float64)
+        values = _numbers(numbers)
     except (IndexError, ValueError) as e:
         raise ConvertError(f"{path}: broken BVH ({e})") from None
     n_channels = sum(len(j.channels) for j in joints)
@@ -136,7 +153,7 @@ def read_bvh(path: str | Path) -> BvhMotion:
             if kind == "position":
                 local_p[:, "XYZ".index(axis)] += data[:, col]
             elif kind == "rotation":
-                local_r = local_r @ axis_rotation(axis, data[:, col])
+                local_r = matmul3(local_r, axis_rotation(axis, data[:, col]))
             else:
                 raise ConvertError(f"{path}: unknown channel {ch!r} of joint {joint.name}")
             col += 1
@@ -144,7 +161,7 @@ def read_bvh(path: str | Path) -> BvhMotion:
             world_r[j], world_p[j] = local_r, local_p
         else:
             pr, pp = world_r[joint.parent], world_p[joint.parent]
-            world_r[j] = pr @ local_r
+            world_r[j] = matmul3(pr, local_r)
             world_p[j] = pp + np.einsum("tij,tj->ti", pr, local_p)
     ends = {
         joint.name: world_p[j] + np.einsum("tij,j->ti", world_r[j], joint.end)

@@ -43,16 +43,20 @@ class MocapConvertConfig:
 
 def axis_rotation(axis: str, deg: np.ndarray) -> np.ndarray:
     """``(..., 3, 3)`` right-handed rotations about ``axis`` (X, Y or Z) by ``deg`` ``(...)``."""
-    deg = np.asarray(deg, dtype=np.float64)
-    t = np.deg2rad(deg)
+    t = np.deg2rad(np.asarray(deg, dtype=np.float64))
     c, s = np.cos(t), np.sin(t)
-    one, zero = np.ones_like(t), np.zeros_like(t)
-    rows = {
-        "X": [[one, zero, zero], [zero, c, -s], [zero, s, c]],
-        "Y": [[c, zero, s], [zero, one, zero], [-s, zero, c]],
-        "Z": [[c, -s, zero], [s, c, zero], [zero, zero, one]],
-    }[axis]
-    return np.stack([np.stack(r, -1) for r in rows], -2)
+    i = "XYZ".index(axis)
+    j, k = (i + 1) % 3, (i + 2) % 3
+    out = np.zeros((*t.shape, 3, 3))
+    out[..., i, i] = 1.0
+    out[..., j, j], out[..., k, k] = c, c
+    out[..., j, k], out[..., k, j] = -s, s
+    return out
+
+
+def matmul3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Batched ``a @ b`` of ``(..., 3, 3)`` matrices."""
+    return np.matmul(a, b)
 
 
 def resample(joints: np.ndarray, src_fps: float, fps: float) -> np.ndarray:
