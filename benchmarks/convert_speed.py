@@ -4,7 +4,8 @@
 
 Writes the files first (the tests' CMU-like skeletons; the BVH with random angles at 120 FPS,
 four decimals), then times ``sa3dhp.convert.convert`` alone: parsing, forward kinematics,
-resampling to 30 FPS, virtual cameras and writing the split. Median of 3 runs. Writes ``benchmarks/results/convert_speed.json``.
+resampling to 30 FPS, virtual cameras and writing the split. Median of 3 runs. Writes
+``benchmarks/results/convert_speed.json``.
 """
 
 from __future__ import annotations
