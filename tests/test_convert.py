@@ -380,3 +380,15 @@ def test_a_pickle_with_code_in_it_is_refused(tmp_path, capsys):
         and "builtins.print" in err.err
     )
     assert not (tmp_path / "s").exists()
+
+
+def test_the_real_config_names_converted_splits_for_the_user_to_fill_in():
+    from sa3dhp.config import load_config
+
+    cfg = load_config("real")
+    assert cfg.data.paths == {
+        "mocap": "data/mocap_cmu",
+        "source_train": "data/surreal_train",
+        "source_val": "data/surreal_val",
+        "target_train": "data/target_videos",
+    }
