@@ -20,7 +20,13 @@ import numpy as np
 
 from sa3dhp import skeleton as sk
 from sa3dhp.convert import asf_amc, bvh, h36m, image_formats
-from sa3dhp.convert.mocap import ConvertError, MocapConvertConfig, mocap_split, to_y_down
+from sa3dhp.convert.mocap import (
+    ConvertError,
+    MocapConvertConfig,
+    input_files,
+    mocap_split,
+    to_y_down,
+)
 from sa3dhp.data.store import write_split
 
 FORMATS = (
@@ -50,24 +56,9 @@ def _guess_units(joints: np.ndarray, path: Path) -> float:
     )
 
 
-def _files(inputs: list[str], suffixes: tuple[str, ...]) -> list[Path]:
-    files: list[Path] = []
-    for text in inputs:
-        path = Path(text)
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix.lower() in suffixes)
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise ConvertError(f"{path}: no such file or folder")
-    if not files:
-        raise ConvertError(f"{', '.join(inputs)}: no {'/'.join(suffixes)} files")
-    return files
-
-
 def _bvh_sequences(inputs: list[str], units: str, up: str) -> list[tuple[str, np.ndarray, float]]:
     out = []
-    for path in _files(inputs, (".bvh",)):
+    for path in input_files(inputs, (".bvh",), "bvh"):
         motion = bvh.read_bvh(path)
         joints = bvh.to_h36m(motion, path)
         scale = UNITS[units] if units != "auto" else _guess_units(joints, path)
@@ -76,7 +67,7 @@ def _bvh_sequences(inputs: list[str], units: str, up: str) -> list[tuple[str, np
 
 
 def _amc_sequences(inputs: list[str], fps: float, up: str) -> list[tuple[str, np.ndarray, float]]:
-    files = _files(inputs, (".asf", ".amc"))
+    files = input_files(inputs, (".asf", ".amc"), "cmu-amc")
     asfs = [f for f in files if f.suffix.lower() == ".asf"]
     if len(asfs) != 1:
         raise ConvertError(
@@ -141,7 +132,7 @@ def convert(
     elif fmt == "h36m":
         if not cameras:
             raise ConvertError("h36m needs --cameras cameras.h5 (3d-pose-baseline) or cameras.pkl")
-        files = _files(inputs, (".cdf", ".h5", ".npz"))
+        files = input_files(inputs, (".cdf", ".h5", ".npz"), "h36m")
         arrays, meta = h36m.h36m_split(files, cameras, cfg.fps, source_fps or 50.0, clip_frames)
         meta.update(
             {"source_format": fmt, "files": [str(f) for f in files], "cameras_file": str(cameras),

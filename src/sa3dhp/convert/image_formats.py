@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from sa3dhp.convert import image_datasets as ds
-from sa3dhp.convert.mocap import ConvertError
+from sa3dhp.convert.mocap import ConvertError, input_files
 
 READERS = ("surreal", "3dpw", "mpi-inf-3dhp", "mmpose-npz", "lsp")
 _SUFFIXES = {
@@ -22,21 +22,6 @@ _SUFFIXES = {
     "mmpose-npz": (".npz",),
     "lsp": (".mat",),
 }
-
-
-def _files(inputs: list[str], fmt: str) -> list[Path]:
-    out: list[Path] = []
-    for text in inputs:
-        path = Path(text)
-        if path.is_dir():
-            out += sorted(p for p in path.rglob("*") if p.name.endswith(_SUFFIXES[fmt]))
-        elif path.is_file():
-            out.append(path)
-        else:
-            raise ConvertError(f"{path}: no such file or folder")
-    if not out:
-        raise ConvertError(f"{', '.join(inputs)}: no {' / '.join(_SUFFIXES[fmt])} files for {fmt}")
-    return out
 
 
 def _surreal_crops(info: Path, rec: dict, crop_scale: float, size: int) -> np.ndarray | None:
@@ -77,7 +62,7 @@ def split(
     fmt: str, inputs: list[str], extra: dict, crop_scale: float, size: int
 ) -> tuple[dict[str, np.ndarray], dict]:
     """Arrays and meta of the split of ``inputs`` in image format ``fmt``."""
-    files = _files(inputs, fmt)
+    files = input_files(inputs, _SUFFIXES[fmt], fmt)
     keys = ("poses", "roots", "joints_2d", "images")
     parts: dict[str, list[np.ndarray]] = {k: [] for k in (*keys, "clip", "frame", "subject")}
     clips = []

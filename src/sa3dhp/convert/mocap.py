@@ -19,6 +19,7 @@ elevations stay within about 30 degrees).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -57,6 +58,27 @@ def axis_rotation(axis: str, deg: np.ndarray) -> np.ndarray:
 def matmul3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Batched ``a @ b`` of ``(..., 3, 3)`` matrices."""
     return np.matmul(a, b)
+
+
+def input_files(inputs: list[str], suffixes: tuple[str, ...], what: str) -> list[Path]:
+    """The files ``inputs`` name: files as given, folders searched (recursively, sorted) for
+    names ending in ``suffixes``.
+
+    Raises:
+        ConvertError: an input that does not exist, or no file at all.
+    """
+    files: list[Path] = []
+    for text in inputs:
+        path = Path(text)
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.name.lower().endswith(suffixes))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise ConvertError(f"{path}: no such file or folder")
+    if not files:
+        raise ConvertError(f"{', '.join(inputs)}: no {' / '.join(suffixes)} files for {what}")
+    return files
 
 
 def resample(joints: np.ndarray, src_fps: float, fps: float) -> np.ndarray:
