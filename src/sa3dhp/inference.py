@@ -62,8 +62,9 @@ def load_image_model(
 ) -> tuple[ImageToLatent, PosePrior | None, dict]:
     """G (eval mode), the pose prior it decodes with (None for the direct-regression head), and
     the file's info, from a G checkpoint or a one-file model (:mod:`sa3dhp.model_file`).
-    ``G.crop_size`` is the crop side it was trained on when known (a model file, or a checkpoint
-    with its run's ``config.yaml`` beside it).
+    ``G.crop_size`` and ``G.crop_scale`` are the crop side it was trained on and the crop
+    convention's side / person height, when known (a model file, or a checkpoint with its run's
+    ``config.yaml`` beside it).
 
     Raises:
         CheckpointError: not a G checkpoint or model file, or a latent G that does not name its
@@ -91,9 +92,13 @@ def load_image_model(
         prior = load_pose_prior(prior_path, device)
     config = Path(checkpoint).parent / "config.yaml"
     if config.is_file():
-        size = OmegaConf.select(OmegaConf.load(config), "data.size")
+        run_cfg = OmegaConf.load(config)
+        size = OmegaConf.select(run_cfg, "data.size")
         if size is not None:
             model.crop_size = int(size)  # type: ignore[assignment]
+        scale = OmegaConf.select(run_cfg, "data.crop_scale")
+        if scale is not None:
+            model.crop_scale = float(scale)  # type: ignore[assignment]
     return model.to(device).eval(), prior, info
 
 

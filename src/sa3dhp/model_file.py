@@ -212,6 +212,8 @@ def load_model(
         first = str(e).splitlines()[0]
         raise ModelFileError(f"{path}: tensors do not fit the model's record ({first})") from None
     model.crop_size = meta["crop_size"]  # type: ignore[assignment]
+    if meta["crop"].get("crop_scale"):
+        model.crop_scale = float(meta["crop"]["crop_scale"])  # type: ignore[assignment]
     if prior is not None:
         prior = prior.to(device).eval().requires_grad_(False)
     return model.to(device).eval(), prior, meta

@@ -97,20 +97,6 @@ def joints_to_image(poses: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return (centre[:, None] + poses[..., :2] * scale[:, None, None]).astype(np.float32)
 
 
-def _crop_scale(info: dict) -> float:
-    crop = info.get("crop") or {}
-    if crop.get("crop_scale"):
-        return float(crop["crop_scale"])
-    config = Path(str(info.get("path", ""))).parent / "config.yaml"
-    if config.is_file():
-        from omegaconf import OmegaConf
-
-        value = OmegaConf.select(OmegaConf.load(config), "data.crop_scale")
-        if value:
-            return float(value)
-    return DEFAULT_CROP_SCALE
-
-
 class _Model:
     """G and its decoder on a device, turning uint8 crops into poses in batches."""
 
@@ -118,10 +104,9 @@ class _Model:
         self.device = resolve_device(device)
         if Path(path).is_dir():
             path = str(Path(path) / "checkpoint.safetensors")
-        self.model, self.prior, info = load_image_model(path, self.device)
-        info.setdefault("path", path)
+        self.model, self.prior, _ = load_image_model(path, self.device)
         self.size = int(getattr(self.model, "crop_size", None) or 64)
-        self.crop_scale = _crop_scale(info)
+        self.crop_scale = float(getattr(self.model, "crop_scale", None) or DEFAULT_CROP_SCALE)
 
     @torch.no_grad()
     def __call__(self, crops: np.ndarray) -> np.ndarray:
