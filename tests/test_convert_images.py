@@ -165,3 +165,40 @@ def test_lsp_joints_mat_is_2d_only(tmp_path):
         split.joints_2d[:, sk.HEAD], xy[:, 13]
     )
     assert np.allclose(split.joints_2d[:, sk.PELVIS], (xy[:, 2] + xy[:, 3]) / 2)
+
+
+def test_3dpw_crops_come_from_its_image_files_centred_on_the_pelvis(tmp_path):
+    import cv2
+
+    truth = _camera_poses(table=sk.FROM_SMPL24)
+    ext = np.tile(np.eye(4), (4, 1, 1))
+    k = np.array([[1961.0, 0, 540.0], [0, 1969.0, 960.0], [0, 0, 1]])
+    world = _expand(truth / 1000.0, sk.FROM_SMPL24, 24).reshape(4, 72)
+    seq = {
+        "sequence": "s",
+        "cam_poses": ext,
+        "cam_intrinsics": k,
+        "jointPositions": [world],
+        "campose_valid": [np.ones(4)],
+    }
+    (tmp_path / "s.pkl").write_bytes(pickle.dumps(seq))
+    folder = tmp_path / "3DPW" / "imageFiles" / "s"
+    folder.mkdir(parents=True)
+    for i, (u, v) in enumerate(project(truth[:, 0], k)):
+        img = np.zeros((1920, 1080, 3), np.uint8)
+        cv2.circle(img, (round(u), round(v)), 60, (0, 0, 255), -1)  # red (BGR) at the pelvis
+        cv2.imwrite(str(folder / f"image_{i:05d}.jpg"), img)
+    split = read_split(
+        convert(
+            "3dpw",
+            [str(tmp_path / "s.pkl")],
+            tmp_path / "out",
+            size=32,
+            extra={"images": str(tmp_path / "3DPW")},
+        )
+    )
+    assert split.images.shape == (4, 32, 32, 3) and split.meta["image_size"] == 32
+    centre = split.images[:, 15:17, 15:17].reshape(4, -1, 3).mean(1)
+    assert (centre[:, 0] > 200).all() and (centre[:, 2] < 60).all()  # red in RGB
+    corner = split.images[:, 0, 0]
+    assert (corner.max(1) < 40).all()

@@ -69,7 +69,12 @@ def cmd_data_convert(args: argparse.Namespace) -> int:
     out = convert(
         args.format, args.inputs, args.out, cfg, args.units, args.up, args.source_fps,
         args.cameras, args.clip_frames or 0, args.detector, args.crop_scale, args.size,
-        {k: v for k, v in (("calibration", args.calibration), ("joints", args.joints)) if v},
+        {
+            k: v
+            for k, v in (("calibration", args.calibration), ("joints", args.joints),
+                         ("images", args.images))
+            if v
+        },
     )  # fmt: skip
     print(f"wrote {out}")
     return 0
@@ -143,6 +148,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--joints", default=None, choices=["h36m", "3dhp"], help="mmpose-npz: its joint order"
+    )
+    p.add_argument(
+        "--images", default=None, help="3dpw: the folder with imageFiles/ (the crops' frames)"
     )
     p.add_argument("--fps", type=float, default=30.0, help="output frame rate (default 30)")
     p.add_argument(

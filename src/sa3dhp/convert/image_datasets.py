@@ -136,9 +136,30 @@ def read_3dpw(path: str | Path) -> list[dict[str, np.ndarray]]:
                 "roots": roots,
                 "joints_2d": project(cam[valid], k).astype(np.float32),
                 "frame_ids": np.flatnonzero(valid),
+                "K": k,
+                "sequence": str(seq.get("sequence", path.stem)),
             }
         )
     return people
+
+
+def crops_from_images(images: list[Path], rec: dict, crop_scale: float, size: int) -> np.ndarray:
+    """The training crops ``(N, S, S, 3)`` of ``rec`` (poses, roots, K) from one image per row."""
+    from sa3dhp.detect import cut_crop
+    from sa3dhp.media import read_image
+
+    boxes = crop_boxes(rec["roots"], rec["poses"], rec["K"], crop_scale)
+    return np.stack([cut_crop(read_image(p), b, size) for p, b in zip(images, boxes, strict=True)])
+
+
+def images_3dpw(root: Path, rec: dict) -> list[Path]:
+    """3DPW's frames of a record: ``imageFiles/<sequence>/image_<frame:05d>.jpg`` under ``root``."""
+    folder = root / "imageFiles" / rec["sequence"]
+    paths = [folder / f"image_{int(i):05d}.jpg" for i in rec["frame_ids"]]
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        raise ConvertError(f"{missing[0]}: missing ({len(missing)} of the sequence's frames are)")
+    return paths
 
 
 # --------------------------------------------------------------------------- MPI-INF-3DHP

@@ -2,7 +2,8 @@
 person, camera or file; SURREAL's crops from its ``.mp4`` beside each ``*_info.mat``.
 
 Extra inputs (``extra``): ``calibration`` (MPI-INF-3DHP training: ``camera.calibration``),
-``joints`` (mmpose-npz: ``h36m`` or ``3dhp``).
+``joints`` (mmpose-npz: ``h36m`` or ``3dhp``), ``images`` (3DPW: the folder holding
+``imageFiles/``, whose frames give the crops).
 """
 
 from __future__ import annotations
@@ -48,7 +49,12 @@ def _records(fmt: str, path: Path, extra: dict, crop_scale: float, size: int) ->
             rec["images"] = crops
         return [rec]
     if fmt == "3dpw":
-        return ds.read_3dpw(path)
+        people = ds.read_3dpw(path)
+        if extra.get("images"):
+            for rec in people:
+                frames = ds.images_3dpw(Path(extra["images"]), rec)
+                rec["images"] = ds.crops_from_images(frames, rec, crop_scale, size)
+        return people
     if fmt == "mpi-inf-3dhp":
         if not extra.get("calibration"):
             return [ds.read_3dhp_test(path)]
