@@ -392,3 +392,41 @@ def test_the_real_config_names_converted_splits_for_the_user_to_fill_in():
         "source_val": "data/surreal_val",
         "target_train": "data/target_videos",
     }
+
+
+def test_h36m_crops_come_from_its_videos_centred_on_the_pelvis(tmp_path):
+    import pickle
+
+    import cv2
+
+    from sa3dhp.media import write_video
+
+    poses = _write_h36m(tmp_path, "npz")
+    k = np.array([[1145.0, 0, 512.0], [0, 1144.0, 515.0], [0, 0, 1]])
+    cam_file = tmp_path / "cameras.pkl"
+    cam = {"R": _R, "T": _T[:, None], "name": "54138969", "f": k[[0, 1], [0, 1]], "c": k[:2, 2]}
+    cam_file.write_bytes(pickle.dumps({("S1", "54138969"): cam}))
+    world = _h36m_world()[:, list(sk.FROM_H36M_32)]
+    pelvis = (world[:, 0] - _T) @ _R.T
+    frames = []
+    for x in pelvis:
+        img = np.zeros((1002, 1000, 3), np.uint8)
+        u, v = (k @ x)[:2] / x[2]
+        cv2.circle(img, (round(u), round(v)), 40, (255, 0, 0), -1)  # red in RGB
+        frames.append(img)
+    (tmp_path / "S1" / "Videos").mkdir(parents=True)
+    write_video(tmp_path / "S1" / "Videos" / "Walking.54138969.mp4", frames, 50)
+    split = read_split(
+        convert(
+            "h36m",
+            [str(poses)],
+            tmp_path / "s",
+            MocapConvertConfig(fps=50),
+            cameras=str(cam_file),
+            size=32,
+            extra={"images": str(tmp_path)},
+        )
+    )
+    assert split.images.shape == (5, 32, 32, 3)
+    centre = split.images[:, 15:17, 15:17].reshape(5, -1, 3).mean(1)
+    assert (centre[:, 0] > 180).all() and (centre[:, 2] < 80).all()

@@ -150,7 +150,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "--joints", default=None, choices=["h36m", "3dhp"], help="mmpose-npz: its joint order"
     )
     p.add_argument(
-        "--images", default=None, help="3dpw: the folder with imageFiles/ (the crops' frames)"
+        "--images",
+        default=None,
+        help="the frames of the crops: 3dpw: the folder with imageFiles/; h36m: the folder "
+        "with S*/Videos/",
     )
     p.add_argument("--fps", type=float, default=30.0, help="output frame rate (default 30)")
     p.add_argument(

@@ -133,7 +133,10 @@ def convert(
         if not cameras:
             raise ConvertError("h36m needs --cameras cameras.h5 (3d-pose-baseline) or cameras.pkl")
         files = input_files(inputs, (".cdf", ".h5", ".npz"), "h36m")
-        arrays, meta = h36m.h36m_split(files, cameras, cfg.fps, source_fps or 50.0, clip_frames)
+        arrays, meta = h36m.h36m_split(
+            files, cameras, cfg.fps, source_fps or 50.0, clip_frames,
+            (extra or {}).get("images"), crop_scale, size,
+        )  # fmt: skip
         meta.update(
             {"source_format": fmt, "files": [str(f) for f in files], "cameras_file": str(cameras),
              "settings": {"fps": cfg.fps, "source_fps": source_fps or 50.0,

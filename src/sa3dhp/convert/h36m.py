@@ -95,8 +95,19 @@ def _name(value: object) -> str:
     return "".join(chr(int(c)) for c in np.asarray(value).ravel())
 
 
-def read_cameras(path: str | Path) -> dict[str, list[tuple[str, np.ndarray, np.ndarray]]]:
-    """``{subject: [(camera name, R (3, 3), T (3,) mm), ...]}`` from cameras.h5 or cameras.pkl."""
+def _intrinsics(f: object, c: object) -> np.ndarray | None:
+    if f is None or c is None:
+        return None
+    fx, fy = np.asarray(f, float).ravel()[:2]
+    cx, cy = np.asarray(c, float).ravel()[:2]
+    return np.array([[fx, 0.0, cx], [0.0, fy, cy], [0.0, 0.0, 1.0]])
+
+
+def read_cameras(
+    path: str | Path,
+) -> dict[str, list[tuple[str, np.ndarray, np.ndarray, np.ndarray | None]]]:
+    """``{subject: [(camera name, R (3, 3), T (3,) mm, K (3, 3) or None), ...]}`` from
+    cameras.h5 or cameras.pkl (``K`` from their ``f`` and ``c`` where given)."""
     path = Path(path)
     if not path.is_file():
         raise ConvertError(f"{path}: no such cameras file (--cameras cameras.h5 or cameras.pkl)")
@@ -108,7 +119,8 @@ def read_cameras(path: str | Path) -> dict[str, list[tuple[str, np.ndarray, np.n
         for key, cam in sorted(table.items(), key=lambda kv: str(kv[0])):
             subject, name = (key if isinstance(key, tuple) else (None, key))[:2]
             r, t = np.asarray(cam["R"], float), np.asarray(cam["T"], float).reshape(3)
-            out.setdefault(str(subject), []).append((str(cam.get("name", name)), r, t))
+            k = _intrinsics(cam.get("f"), cam.get("c"))
+            out.setdefault(str(subject), []).append((str(cam.get("name", name)), r, t, k))
         return out
     import h5py
 
@@ -120,11 +132,49 @@ def read_cameras(path: str | Path) -> dict[str, list[tuple[str, np.ndarray, np.n
                     g = f[sub][cam]
                     name = _name(g["Name"][()]) if "Name" in g else cam
                     r, t = np.asarray(g["R"], float), np.asarray(g["T"], float).reshape(3)
-                    out.setdefault(subject, []).append((str(name), r, t))
+                    k = _intrinsics(
+                        g["f"][()] if "f" in g else None, g["c"][()] if "c" in g else None
+                    )
+                    out.setdefault(subject, []).append((str(name), r, t, k))
     except (OSError, KeyError) as e:
         raise ConvertError(
             f"{path}: not 3d-pose-baseline's cameras.h5 ({type(e).__name__})"
         ) from None
+    return out
+
+
+def _video_crops(
+    root: Path,
+    subj: str,
+    action: str,
+    camera: str,
+    cam: np.ndarray,
+    k: np.ndarray | None,
+    step: float,
+    crop_scale: float,
+    size: int,
+) -> np.ndarray:
+    """Crops of one camera's video (``root/S*/Videos/<action>.<camera>.mp4``) for the poses
+    ``cam`` ``(T, 17, 3)`` (camera frame mm), the frame of pose ``i`` being ``round(i * step)``."""
+    from sa3dhp.convert.image_datasets import crop_boxes
+    from sa3dhp.detect import cut_crop
+    from sa3dhp.media import read_video
+
+    video = root / subj / "Videos" / f"{action}.{camera}.mp4"
+    if not video.is_file():
+        raise ConvertError(f"{video}: missing (--videos names the folder holding S*/Videos/)")
+    if k is None:
+        raise ConvertError(f"the cameras file gives no f and c for camera {camera}: no crops")
+    boxes = crop_boxes(cam[:, 0], cam - cam[:, :1], k, crop_scale)
+    want = {round(i * step): i for i in range(len(cam))}
+    out = np.zeros((len(cam), size, size, 3), np.uint8)
+    got = 0
+    for j, frame in enumerate(read_video(video)):
+        if j in want:
+            out[want[j]] = cut_crop(frame, boxes[want[j]], size)
+            got += 1
+    if got < len(cam):
+        raise ConvertError(f"{video}: {got} of the {len(cam)} frames its poses need")
     return out
 
 
@@ -134,14 +184,19 @@ def h36m_split(
     fps: float,
     source_fps: float = 50.0,
     clip_frames: int = 0,
+    videos: str | Path | None = None,
+    crop_scale: float = 1.7,
+    size: int = 64,
 ) -> tuple[dict[str, np.ndarray], dict]:
     """Arrays and meta of a labelled pose split: one clip per (subject, action, camera), or,
-    with ``clip_frames``, clips of that many frames (usable as ``data.mocap``)."""
+    with ``clip_frames``, clips of that many frames (usable as ``data.mocap``). With ``videos``
+    (the folder holding ``S*/Videos/<action>.<camera>.mp4``), the crops of our convention at
+    ``size``, from the frames nearest in time to each pose."""
     seqs: Sequences = {}
     for f in files:
         seqs.update(read_poses(f))
     cams = read_cameras(cameras)
-    poses, roots, clip, frame, subject, clips = [], [], [], [], [], []
+    poses, roots, clip, frame, subject, clips, images = [], [], [], [], [], [], []
     subjects = sorted({s for s, _ in seqs})
     for (subj, action), pos in sorted(seqs.items()):
         if subj not in cams:
@@ -149,13 +204,20 @@ def h36m_split(
         if not np.all(np.isfinite(pos)):
             raise ConvertError(f"{subj}/{action}: NaN or infinite joints")
         joints = resample(pos[:, list(sk.FROM_H36M_32)], source_fps, fps)
-        for name, r, t in cams[subj]:
+        for name, r, t, k in cams[subj]:
             whole = (joints - t) @ r.T
+            crops = None
+            if videos is not None:
+                crops = _video_crops(
+                    Path(videos), subj, action, name, whole, k, source_fps / fps, crop_scale, size
+                )
             step = clip_frames or len(whole)
             for start in range(0, len(whole) - step + 1, step):
                 cam = whole[start : start + step]
                 c = len(clips)
                 clips.append({"subject": subj, "action": action, "camera": name, "start": start})
+                if crops is not None:
+                    images.append(crops[start : start + step])
                 poses.append(cam - cam[:, :1])
                 roots.append(cam[:, 0])
                 clip.append(np.full(len(cam), c))
@@ -171,7 +233,10 @@ def h36m_split(
         "action": np.full(sum(len(p) for p in poses), -1),
         "subject": np.concatenate(subject),
     }
-    meta = {"split": "h36m", "labelled": True, "fps": fps, "image_size": None,
+    if images:
+        arrays["images"] = np.concatenate(images)
+    meta = {"split": "h36m", "labelled": True, "fps": fps,
+            "image_size": size if images else None,
             "clip_length": clip_frames or None, "actions": [], "subjects": subjects,
             "clips": clips}  # fmt: skip
     return arrays, meta
