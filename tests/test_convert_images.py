@@ -112,6 +112,25 @@ def test_mpi_inf_3dhp_training_annot_and_calibration(tmp_path):
     )
     split = read_split(out)
     assert split.meta["clips"][1]["camera"] == 1 and len(split) == 8
+    # with the sequence's videos, the crops too (one per frame, per camera)
+    import cv2
+
+    (tmp_path / "imageSequence").mkdir()
+    for c in range(2):
+        w = cv2.VideoWriter(
+            str(tmp_path / "imageSequence" / f"video_{c}.avi"),
+            cv2.VideoWriter_fourcc(*"MJPG"),
+            25,
+            (2048, 2048),
+        )
+        for _ in range(4):
+            w.write(np.full((2048, 2048, 3), 90, np.uint8))
+        w.release()
+    extra = {"calibration": str(tmp_path / "camera.calibration"), "images": str(tmp_path)}
+    crops = read_split(
+        convert("mpi-inf-3dhp", [str(tmp_path / "annot.mat")], tmp_path / "c", size=16, extra=extra)
+    ).images
+    assert crops.shape == (8, 16, 16, 3) and abs(float(crops.mean()) - 90) < 5
     one = read_split(out)
     one.poses, one.roots, one.joints_2d = one.poses[:4], one.roots[:4], one.joints_2d[:4]
     _check(one, truth, k)

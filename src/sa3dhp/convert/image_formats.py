@@ -2,8 +2,9 @@
 person, camera or file; SURREAL's crops from its ``.mp4`` beside each ``*_info.mat``.
 
 Extra inputs (``extra``): ``calibration`` (MPI-INF-3DHP training: ``camera.calibration``),
-``joints`` (mmpose-npz: ``h36m`` or ``3dhp``), ``images`` (3DPW: the folder holding
-``imageFiles/``, whose frames give the crops).
+``joints`` (mmpose-npz: ``h36m`` or ``3dhp``), ``images`` (the crops' frames: 3DPW's folder
+holding ``imageFiles/``; an MPI-INF-3DHP training sequence's folder holding
+``imageSequence/video_<camera>.avi``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,22 @@ def _surreal_crops(info: Path, rec: dict, crop_scale: float, size: int) -> np.nd
     return np.stack([cut_crop(f, b, size) for f, b in zip(frames, boxes, strict=False)])
 
 
+def _video_crops(video: Path, rec: dict, crop_scale: float, size: int) -> np.ndarray:
+    """The training crops of ``rec`` (poses, roots, K), one per frame of ``video``."""
+    from sa3dhp.detect import cut_crop
+    from sa3dhp.media import read_video
+
+    if not video.is_file():
+        raise ConvertError(f"{video}: missing (--images names the sequence's folder)")
+    if rec.get("K") is None:
+        raise ConvertError(f"camera {rec.get('camera')}: no intrinsics in the calibration file")
+    boxes = ds.crop_boxes(rec["roots"], rec["poses"], rec["K"], crop_scale)
+    crops = [cut_crop(f, b, size) for f, b in zip(read_video(video), boxes, strict=False)]
+    if len(crops) < len(boxes):
+        raise ConvertError(f"{video}: {len(crops)} frames, its annotation has {len(boxes)}")
+    return np.stack(crops)
+
+
 def _records(fmt: str, path: Path, extra: dict, crop_scale: float, size: int) -> list[dict]:
     if fmt == "surreal":
         rec = ds.read_surreal(path)
@@ -58,7 +75,12 @@ def _records(fmt: str, path: Path, extra: dict, crop_scale: float, size: int) ->
     if fmt == "mpi-inf-3dhp":
         if not extra.get("calibration"):
             return [ds.read_3dhp_test(path)]
-        return ds.read_3dhp_train(path, extra["calibration"])
+        cams = ds.read_3dhp_train(path, extra["calibration"])
+        if extra.get("images"):
+            for rec in cams:
+                video = Path(extra["images"]) / "imageSequence" / f"video_{rec['camera']}.avi"
+                rec["images"] = _video_crops(video, rec, crop_scale, size)
+        return cams
     if fmt == "mmpose-npz":
         return [ds.read_mmpose_npz(path, extra.get("joints", "h36m"))]
     return [{"joints_2d": ds.read_lsp(path)}]
