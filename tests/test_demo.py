@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from sa3dhp import checkpoint
+from sa3dhp import checkpoint, cli
 from sa3dhp.config import load_config
 from sa3dhp.data.synth import build_world, load_split
 from sa3dhp.train import logging as run_logging
@@ -135,7 +135,8 @@ def test_relations_score_and_ablate_run_from_the_cli(demo_run):
     assert "Δ MPJPE vs own Gs" in (tmp / "out" / "ablate" / "rows.md").read_text()
 
 
-def test_adapt_to_a_users_video_then_predict_on_it(demo_run, tmp_path):
+def test_adapt_to_a_users_video_then_predict_on_it(demo_run, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("SA3DHP_NO_PROGRESS", "1")
     from safetensors.torch import load_file
 
     from sa3dhp.data.video import synthetic_video, write_synthetic_video
@@ -146,8 +147,7 @@ def test_adapt_to_a_users_video_then_predict_on_it(demo_run, tmp_path):
     video = synthetic_video(WorldConfig(), frames=90, width=256, height=160, seed=5)
     files = write_synthetic_video(video, tmp_path / "mine.mp4")
     boxes = ["--detector", "boxes", "--boxes", str(files["boxes"])]
-    res = _run(["adapt", "--videos", str(files["video"]), *boxes, *args])
-    assert res.returncode == 0, res.stderr[-3000:]
+    assert cli.main(["adapt", "--videos", str(files["video"]), *boxes, *args]) == 0
     run = tmp / "out" / "adapted_videos"
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["videos"]["mine.mp4"] == {"frames": 90, "fps": 30.0, "tracks": 1, "clips": 2}
@@ -161,8 +161,10 @@ def test_adapt_to_a_users_video_then_predict_on_it(demo_run, tmp_path):
     }
     assert changed == {"layer2"}  # only the Res-3 block trained, on the user's video
     out = tmp_path / "pred"
-    res = _run(["predict", str(files["video"]), "--model", str(run), "--out", str(out), *boxes])
-    assert res.returncode == 0, res.stderr[-3000:]
+    assert (
+        cli.main(["predict", str(files["video"]), "--model", str(run), "--out", str(out), *boxes])
+        == 0
+    )
     import numpy as np
 
     assert np.load(out / "predictions.npz")["pose_mm"].shape == (90, 17, 3)
@@ -170,11 +172,16 @@ def test_adapt_to_a_users_video_then_predict_on_it(demo_run, tmp_path):
     other = write_synthetic_video(
         synthetic_video(WorldConfig(), 90, 256, 160, seed=6), tmp_path / "b.mp4"
     )
-    res = _run(["adapt", "--videos", str(other["video"]), *boxes, *args])
-    assert res.returncode == 2 and "videos" in res.stderr and "--force" in res.stderr
+    capsys.readouterr()
+    assert cli.main(["adapt", "--videos", str(other["video"]), *boxes, *args]) == 2
+    err = capsys.readouterr().err
+    assert "videos" in err and "--force" in err
 
 
-def test_a_converted_folder_of_videos_is_a_target_split_adapt_runs_on(demo_run, tmp_path):
+def test_a_converted_folder_of_videos_is_a_target_split_adapt_runs_on(
+    demo_run, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("SA3DHP_NO_PROGRESS", "1")
     import numpy as np
 
     from sa3dhp.data.store import read_split
@@ -188,13 +195,12 @@ def test_a_converted_folder_of_videos_is_a_target_split_adapt_runs_on(demo_run, 
     video = synthetic_video(WorldConfig(), frames=70, width=128, height=96, seed=8)
     write_video(folder / "clip.mp4", video.frames, 30)
     out = tmp_path / "target"
-    res = _run(["data", "convert", "videos", str(folder), "--out", str(out), "--detector", "full"])
-    assert res.returncode == 0, res.stderr[-3000:]
+    convert = ["data", "convert", "videos", str(folder), "--out", str(out), "--detector", "full"]
+    assert cli.main(convert) == 0
     split = read_split(out)
     assert not split.labelled and split.images.shape == (120, 64, 64, 3)  # 2 clips of 60
     assert split.meta["videos"]["clip.mp4"]["clips"] == 2 and split.meta["clip_length"] == 60
     assert len(np.unique(split.clip)) == 2
     args = [*overrides, f"out_dir={tmp / 'out'}", f"data.target_train={out}"]
-    res = _run(["adapt", "--name", "adapted_converted", *args])
-    assert res.returncode == 0, res.stderr[-3000:]
+    assert cli.main(["adapt", "--name", "adapted_converted", *args]) == 0
     assert (tmp / "out" / "adapted_converted" / "checkpoint.safetensors").exists()

@@ -169,7 +169,10 @@ def _bad_inputs(tmp_path, video_files):
     ["unreadable video", "truncated mp4", "truncated avi", "empty folder", "non-image file",
      "damaged image", "1x1 image", "video with zero frames"],
 )  # fmt: skip
-def test_bad_input_is_one_line_naming_the_file(case, video_files, tiny_model, tmp_path, capsys):
+def test_bad_input_is_one_line_naming_the_file(
+    case, video_files, tiny_model, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("SA3DHP_NO_PROGRESS", "1")  # stderr holds the error line alone
     path = _bad_inputs(tmp_path, video_files)[case]
     out = tmp_path / "pred"
     assert (
@@ -181,7 +184,10 @@ def test_bad_input_is_one_line_naming_the_file(case, video_files, tiny_model, tm
     assert not out.exists() and not list(tmp_path.glob(".pred.partial-*"))
 
 
-def test_tiny_models_that_are_not_models_are_refused(video_files, tiny_model, tmp_path, capsys):
+def test_model_files_that_are_not_models_are_refused(
+    video_files, tiny_model, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("SA3DHP_NO_PROGRESS", "1")
     _, files = video_files
     pickle = tmp_path / "pickle.safetensors"
     torch.save({"G": torch.zeros(3)}, pickle)
