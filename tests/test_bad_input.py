@@ -173,3 +173,13 @@ def test_only_rank_0_builds_the_world(tmp_path, monkeypatch):
     synth.build_world(cfg, ("source_val",), progress=False)
     monkeypatch.setenv("RANK", "1")
     assert synth.build_world(cfg, ("source_val",), progress=False) == synth.world_dir(cfg)
+
+
+def test_mirroring_source_crops_whose_look_shades_sides_differently_is_refused(tmp_path):
+    from sa3dhp.config import load_config
+    from sa3dhp.runs import image_models
+
+    cfg = load_config("demo", [f"out_dir={tmp_path}", "source.flip_prob=0.5"])
+    with pytest.raises(ValueError, match="side_contrast"):
+        image_models.train_image_model(cfg, "source")
+    assert not (tmp_path / "source").exists()

@@ -72,6 +72,22 @@ def image_model_record(cfg: Config, variant: str = "source") -> dict:
     )
 
 
+def _check_flip(cfg: Config, scfg) -> None:
+    """Refuse mirroring crops of a look that shades left and right limbs differently: a mirrored
+    crop with a mirrored label would not be an image of the mirrored scene."""
+    from sa3dhp.data.world import _SPLIT_DOMAIN, appearance_style
+
+    domain = _SPLIT_DOMAIN.get(scfg.split)
+    if scfg.flip_prob > 0 and domain in ("source", "target") and not cfg.data.paths.get(scfg.split):
+        contrast = appearance_style(cfg.data, domain).side_contrast
+        if contrast > 0:
+            raise ValueError(
+                f"source.flip_prob={scfg.flip_prob} on {scfg.split}: its look shades left and "
+                f"right limbs differently (side_contrast {contrast}), so a mirrored crop is not a "
+                "valid sample; set source.flip_prob=0 or data.source_appearance.side_contrast=0"
+            )
+
+
 def train_image_model(
     cfg: Config, variant: str = "source", run_name: str | None = None, *, force: bool = False
 ) -> dict:
@@ -80,6 +96,7 @@ def train_image_model(
     from sa3dhp.train import source
 
     scfg = image_model_config(cfg, variant)
+    _check_flip(cfg, scfg)
     run_dir = pipeline.stage_dir(cfg, run_name or pipeline.IMAGE_MODEL_DIRS[variant])
     record = image_model_record(cfg, variant)
     pipeline.start_run(cfg, run_dir, source.STAGE, record, force)
