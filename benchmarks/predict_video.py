@@ -14,7 +14,8 @@ Exports the G run as a model file (``sa3dhp export model``), then, on target-loo
   found people's 2D joints inside their boxes, and the end-to-end frames per second;
 * ``throughput``: crops per second of ``predict`` with given boxes (decoding, cropping, G, the
   decoder and writing included; the detector excluded), against the bare backbones' forward
-  pass at the same batch and crop size: G's network alone, and torchvision's resnet18. Medians
+  pass at the same batch and crop size: G's network alone as trained, the same with its
+  BatchNorms folded into the convolutions (what ``predict`` runs), and torchvision's resnet18. Medians
   of 3 runs, alternated, in one process.
 
 Writes ``benchmarks/results/predict_video.json``.
@@ -22,6 +23,7 @@ Writes ``benchmarks/results/predict_video.json``.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import statistics
@@ -37,7 +39,7 @@ import torchvision
 
 from sa3dhp.data.video import synthetic_video, write_synthetic_video
 from sa3dhp.data.world import WorldConfig
-from sa3dhp.inference import load_image_model
+from sa3dhp.inference import fold_batchnorm, load_image_model
 from sa3dhp.inference import predict as predict_crops
 from sa3dhp.model_file import export_model
 from sa3dhp.predict import PredictOptions, predict_files
@@ -121,16 +123,23 @@ def throughput(model_path: Path, tmp: Path, world: WorldConfig) -> dict:
     video = synthetic_video(world, frames=1024, width=320, height=240, seed=300)
     files = write_synthetic_video(video, tmp / "speed.mp4")
     model, _, _ = load_image_model(model_path)
+    folded = fold_batchnorm(copy.deepcopy(model))  # what predict runs
     resnet = torchvision.models.resnet18().eval().to(memory_format=torch.channels_last)
     x8 = torch.as_tensor(video.crops[:BATCH]).permute(0, 3, 1, 2)
     xf = (x8.float() / 255).contiguous(memory_format=torch.channels_last)
-    rates: dict[str, list[float]] = {"predict": [], "g_network": [], "resnet18": []}
+    rates: dict[str, list[float]] = {
+        "predict": [],
+        "g_network": [],
+        "g_network_bn_folded": [],
+        "resnet18": [],
+    }
     opts = PredictOptions(detector="boxes", boxes=str(files["boxes"]), batch=BATCH)
     for r in range(3):
         t0 = time.perf_counter()
         predict_files([str(files["video"])], str(model_path), tmp / f"s{r}", opts)
         rates["predict"].append(len(video.frames) / (time.perf_counter() - t0))
         rates["g_network"].append(_forward_rate(model, x8))
+        rates["g_network_bn_folded"].append(_forward_rate(folded, x8))
         rates["resnet18"].append(_forward_rate(resnet, xf))
     med = {k: statistics.median(v) for k, v in rates.items()}
     return {
@@ -139,6 +148,7 @@ def throughput(model_path: Path, tmp: Path, world: WorldConfig) -> dict:
         "crops_per_s": {k: round(v, 1) for k, v in med.items()},
         "predict_over_g_network": round(med["predict"] / med["g_network"], 3),
         "predict_over_resnet18": round(med["predict"] / med["resnet18"], 3),
+        "predict_over_g_network_bn_folded": round(med["predict"] / med["g_network_bn_folded"], 3),
         "runs": {k: [round(x, 1) for x in v] for k, v in rates.items()},
     }
 

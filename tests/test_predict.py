@@ -253,3 +253,20 @@ def test_nested_duplicates_of_one_person_are_suppressed():
     boxes = np.array([[10, 10, 30, 60], [5, 0, 40, 75], [100, 10, 120, 60]], np.float32)
     scores = np.array([0.9, 0.8, 0.7], np.float32)
     assert suppress_nested(boxes, scores).tolist() == [0, 2]
+
+
+def test_folding_batchnorm_for_prediction_keeps_the_poses(tiny_model):
+    import copy
+
+    from sa3dhp.inference import fold_batchnorm, predict_poses
+
+    model, prior, _ = load_image_model(tiny_model)
+    folded = fold_batchnorm(copy.deepcopy(model))
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    x = torch.randint(0, 256, (6, 3, 64, 64), dtype=torch.uint8)
+    with torch.no_grad():
+        assert torch.allclose(
+            predict_poses(folded, prior, x), predict_poses(model, prior, x), atol=0.01
+        )
+    with pytest.raises(ValueError, match="eval mode"):
+        fold_batchnorm(copy.deepcopy(model).train())

@@ -102,6 +102,30 @@ def load_image_model(
     return model.to(device).eval(), prior, info
 
 
+def fold_batchnorm(model: nn.Module) -> nn.Module:
+    """``model`` (eval mode) with every BatchNorm that follows a convolution folded into it, in
+    place: the same function with fewer passes over the activations (for prediction only; a
+    folded model cannot train). Pairs are a ``Conv2d`` followed by a ``BatchNorm2d`` in a
+    ``Sequential``, and ResNet blocks' ``convN`` / ``bnN``."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    if model.training:
+        raise ValueError("fold_batchnorm needs a model in eval mode")
+    for module in list(model.modules()):
+        if isinstance(module, nn.Sequential):
+            items = list(module)
+            for i in range(len(items) - 1):
+                if isinstance(items[i], nn.Conv2d) and isinstance(items[i + 1], nn.BatchNorm2d):
+                    module[i] = fuse_conv_bn_eval(items[i], items[i + 1])
+                    module[i + 1] = nn.Identity()
+        for k in (1, 2, 3):
+            conv, bn = getattr(module, f"conv{k}", None), getattr(module, f"bn{k}", None)
+            if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
+                setattr(module, f"conv{k}", fuse_conv_bn_eval(conv, bn))
+                setattr(module, f"bn{k}", nn.Identity())
+    return model.to(memory_format=torch.channels_last)  # the layout G's convolutions run in
+
+
 def predict_poses(model: ImageToLatent, prior: PosePrior | None, x: torch.Tensor) -> torch.Tensor:
     """Poses ``(B, 17, 3)`` mm from crops ``(B, 3, S, S)``: FK(Dp(G(x))), or the direct head."""
     out = model(x)
