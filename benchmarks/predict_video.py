@@ -15,8 +15,8 @@ Exports the G run as a model file (``sa3dhp export model``), then, on target-loo
 * ``throughput``: crops per second of ``predict`` with given boxes (decoding, cropping, G, the
   decoder and writing included; the detector excluded), against the bare backbones' forward
   pass at the same batch and crop size: G's network alone as trained, the same with its
-  BatchNorms folded into the convolutions (what ``predict`` runs), and torchvision's resnet18. Medians
-  of 3 runs, alternated, in one process.
+  BatchNorms folded into the convolutions (what ``predict`` runs), and torchvision's resnet18.
+  Medians of 3 runs, alternated, in one process.
 
 Writes ``benchmarks/results/predict_video.json``.
 """
