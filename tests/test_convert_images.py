@@ -221,3 +221,37 @@ def test_3dpw_crops_come_from_its_image_files_centred_on_the_pelvis(tmp_path):
     assert (centre[:, 0] > 200).all() and (centre[:, 2] < 60).all()  # red in RGB
     corner = split.images[:, 0, 0]
     assert (corner.max(1) < 40).all()
+
+
+def test_mmpose_crops_are_boxed_from_the_2d_joints_and_the_pose(tmp_path):
+    import cv2
+
+    truth = _camera_poses()
+    k = np.array([[1145.0, 0, 500.0], [0, 1145.0, 500.0], [0, 0, 1]])
+    s = np.zeros((4, 17, 4))
+    s[..., :3] = truth / 1000.0
+    part = np.zeros((4, 17, 3))
+    part[..., :2] = project(truth, k)
+    (tmp_path / "imgs").mkdir()
+    names = []
+    for i, (u, v) in enumerate(part[:, 0, :2]):
+        img = np.zeros((1000, 1000, 3), np.uint8)
+        cv2.circle(img, (round(u), round(v)), 30, (255, 0, 0), -1)
+        cv2.imwrite(str(tmp_path / "imgs" / f"{i}.png"), img)
+        names.append(f"imgs/{i}.png")
+    np.savez(tmp_path / "m.npz", S=s, part=part, imgname=np.array(names))
+    extra = {"joints": "h36m", "images": str(tmp_path)}
+    split = read_split(
+        convert("mmpose-npz", [str(tmp_path / "m.npz")], tmp_path / "o", size=32, extra=extra)
+    )
+    assert split.images.shape == (4, 32, 32, 3)
+    centre = split.images[:, 15:17, 15:17].reshape(4, -1, 3).mean(1)
+    assert (centre[:, 2] > 180).all()  # the blue disc at the 2D pelvis
+    # the box's side follows the pose's size in pixels: about crop_scale x the height at its depth
+    from sa3dhp.convert.image_datasets import crop_boxes, crop_boxes_2d
+
+    assert np.allclose(
+        crop_boxes_2d(truth - truth[:, :1], part[..., :2], 1.7)[:, 2],
+        crop_boxes(truth[:, 0], truth - truth[:, :1], k, 1.7)[:, 2],
+        rtol=0.1,
+    )

@@ -287,6 +287,17 @@ def crop_boxes(
     )
 
 
+def crop_boxes_2d(poses: np.ndarray, joints_2d: np.ndarray, crop_scale: float) -> np.ndarray:
+    """``(N, 3)`` crop centre and side in pixels where only the 2D joints are known with the 3D
+    pose (no intrinsics): centred on the pelvis' 2D position, the pixels per mm from the
+    weak-perspective fit of the 2D joints to the pose's x, y about the pelvis."""
+    d2 = joints_2d - joints_2d[:, :1]
+    d3 = poses[..., :2] - poses[:, :1, :2]
+    scale = (d2 * d3).sum(axis=(1, 2)) / np.maximum((d3 * d3).sum(axis=(1, 2)), 1e-9)
+    side = extent_of(poses, crop_scale) * scale
+    return np.concatenate([joints_2d[:, 0], side[:, None]], axis=1)
+
+
 def sequence_name(path: Path) -> str:
     """A readable name for a file (its stem without the dataset's suffixes)."""
     return re.sub(r"_info$", "", path.stem)

@@ -4,7 +4,7 @@ person, camera or file; SURREAL's crops from its ``.mp4`` beside each ``*_info.m
 Extra inputs (``extra``): ``calibration`` (MPI-INF-3DHP training: ``camera.calibration``),
 ``joints`` (mmpose-npz: ``h36m`` or ``3dhp``), ``images`` (the crops' frames: 3DPW's folder
 holding ``imageFiles/``; an MPI-INF-3DHP training sequence's folder holding
-``imageSequence/video_<camera>.avi``).
+``imageSequence/video_<camera>.avi``; the folder mmpose's ``imgname`` paths start from).
 """
 
 from __future__ import annotations
@@ -58,6 +58,21 @@ def _video_crops(video: Path, rec: dict, crop_scale: float, size: int) -> np.nda
     return np.stack(crops)
 
 
+def _mmpose_crops(root: Path, rec: dict, crop_scale: float, size: int) -> np.ndarray:
+    """Crops of mmpose's frames (``root/<imgname>``), boxed from the 2D joints and the pose."""
+    from sa3dhp.detect import cut_crop
+    from sa3dhp.media import read_image
+
+    boxes = ds.crop_boxes_2d(rec["poses"], rec["joints_2d"], crop_scale)
+    out = []
+    for name, box in zip(rec["imgname"], boxes, strict=True):
+        path = root / str(name)
+        if not path.is_file():
+            raise ConvertError(f"{path}: missing (--images names the folder of imgname's paths)")
+        out.append(cut_crop(read_image(path), box, size))
+    return np.stack(out)
+
+
 def _records(fmt: str, path: Path, extra: dict, crop_scale: float, size: int) -> list[dict]:
     if fmt == "surreal":
         rec = ds.read_surreal(path)
@@ -82,7 +97,10 @@ def _records(fmt: str, path: Path, extra: dict, crop_scale: float, size: int) ->
                 rec["images"] = _video_crops(video, rec, crop_scale, size)
         return cams
     if fmt == "mmpose-npz":
-        return [ds.read_mmpose_npz(path, extra.get("joints", "h36m"))]
+        rec = ds.read_mmpose_npz(path, extra.get("joints", "h36m"))
+        if extra.get("images"):
+            rec["images"] = _mmpose_crops(Path(extra["images"]), rec, crop_scale, size)
+        return [rec]
     return [{"joints_2d": ds.read_lsp(path)}]
 
 
