@@ -64,6 +64,7 @@ class PredictOptions:
     boxes: str | None = None  # the boxes file of --detector boxes
     detector_weights: str | None = None  # a torchvision detector's state dict
     min_score: float | None = None  # detector score threshold (default: the detector's own)
+    hog_stride: int = 4  # HOG's window step: 8 is about 2.5x faster and finds fewer people
     max_people: int = 0  # keep the best N boxes per frame (0: all)
     batch: int = 64
     smooth: bool = False  # One-Euro filter over each track's poses
@@ -146,8 +147,9 @@ def predict_files(
     model = _Model(model_path, opts.device)
     crop_scale = opts.crop_scale or model.crop_scale
     detector = make_detector(
-        opts.detector, opts.boxes, opts.detector_weights, opts.min_score, model.device
-    )
+        opts.detector, opts.boxes, opts.detector_weights, opts.min_score, model.device,
+        opts.hog_stride,
+    )  # fmt: skip
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise media_mod.MediaError(f"--out {out_dir}: is a file, not a folder")

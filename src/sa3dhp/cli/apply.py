@@ -34,6 +34,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         boxes=args.boxes,
         detector_weights=args.detector_weights,
         min_score=args.min_score,
+        hog_stride=args.hog_stride,
         max_people=args.max_people,
         batch=args.batch,
         smooth=args.smooth,
@@ -98,6 +99,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "--detector-weights", default=None, help="state dict of the torchvision detector"
     )
     p.add_argument("--min-score", type=float, default=None, help="detector score threshold")
+    p.add_argument(
+        "--hog-stride",
+        type=int,
+        default=4,
+        choices=[4, 8],
+        help="HOG's window step (4: finds more people; 8: about 2.5x faster)",
+    )
     p.add_argument("--max-people", type=int, default=0, help="best N boxes per frame (0: all)")
     p.add_argument(
         "--crop-scale", type=float, default=None, help="crop side / box height (default: model's)"
