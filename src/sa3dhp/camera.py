@@ -69,12 +69,12 @@ def project(points: np.ndarray, intrinsics: Intrinsics) -> np.ndarray:
     return uv + np.array([intrinsics.cx, intrinsics.cy])
 
 
-def crop_box(root: np.ndarray, extent_mm: float, intrinsics: Intrinsics) -> np.ndarray:
+def crop_box(root: np.ndarray, extent_mm: float | np.ndarray, intrinsics: Intrinsics) -> np.ndarray:
     """Detector-like crop box of a person in the full image.
 
     Args:
         root: ``(..., 3)`` pelvis position, mm, camera frame.
-        extent_mm: side of the crop in mm at the pelvis depth.
+        extent_mm: side of the crop in mm at the pelvis depth (scalar or ``(...)``).
         intrinsics: camera intrinsics.
 
     Returns:

@@ -282,9 +282,7 @@ def crop_boxes(
 ) -> np.ndarray:
     """``(N, 3)`` crop centre and side in pixels for camera-frame pelvis positions."""
     intr = Intrinsics(focal=float(k[0, 0]), cx=float(k[0, 2]), cy=float(k[1, 2]))
-    return crop_box(roots.astype(np.float64), 1.0, intr) * np.concatenate(
-        [np.ones((len(roots), 2)), extent_of(poses, crop_scale)[:, None]], 1
-    )
+    return crop_box(roots.astype(np.float64), extent_of(poses, crop_scale), intr)
 
 
 def crop_boxes_2d(poses: np.ndarray, joints_2d: np.ndarray, crop_scale: float) -> np.ndarray:
