@@ -30,6 +30,7 @@ TINY_STAGES = [
     "source.eval_every=2",
     "adapt.eval_every=2",
     "demo.stress_target=wild_high_cameras",
+    "demo.direct_regression=true",
 ]
 
 

@@ -73,3 +73,31 @@ def test_forward_kinematics_checks_shapes(poses):
         kin.forward_kinematics(
             kin.LocalPose(local.root_vectors, local.directions[:, :5]), np.ones(13)
         )
+
+
+def test_one_torso_frame_numpy_and_torch_agree_and_plausibility_uses_it(poses):
+    from sa3dhp import plausibility
+
+    shifted = poses + np.array([120.0, -40.0, 3000.0])  # the frame does not depend on the origin
+    frame_np = kin.pose_torso_frame(shifted)
+    frame_t = kin.pose_torso_frame(torch.as_tensor(poses, dtype=torch.float32))
+    assert isinstance(frame_np, np.ndarray) and isinstance(frame_t, torch.Tensor)
+    np.testing.assert_allclose(frame_t.numpy(), frame_np, atol=1e-5)
+    np.testing.assert_allclose(
+        frame_np @ frame_np.swapaxes(-1, -2), np.eye(3)[None].repeat(64, 0), atol=1e-9
+    )
+    np.testing.assert_allclose(np.linalg.det(frame_np), 1.0, atol=1e-9)  # right-handed
+    up = poses[:, sk.THORAX] - poses[:, sk.PELVIS]
+    np.testing.assert_allclose(
+        frame_np[..., 1], up / np.linalg.norm(up, axis=-1, keepdims=True), atol=1e-9
+    )
+    # the local representation's directions are the bones expressed in this frame
+    local = kin.to_local(poses)
+    bone = poses[:, sk.HEAD] - poses[:, sk.NECK]
+    bone /= np.linalg.norm(bone, axis=-1, keepdims=True)
+    head = kin.DIRECTION_JOINTS.index(sk.HEAD)
+    np.testing.assert_allclose(
+        local.directions[:, head], np.einsum("nij,ni->nj", frame_np, bone), atol=1e-9
+    )
+    left, up_axis, fwd = plausibility.torso_axes(poses)
+    np.testing.assert_allclose(np.stack([left, up_axis, fwd], -1), frame_np, atol=1e-12)

@@ -99,6 +99,15 @@ def _as_torch(x: torch.Tensor | np.ndarray) -> tuple[torch.Tensor, bool]:
     return torch.as_tensor(np.asarray(x, dtype=np.float64)), True
 
 
+def pose_torso_frame(pose: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
+    """:func:`torso_frame` of poses ``(..., 17, 3)`` (any origin) -> ``(..., 3, 3)``, columns
+    left, up, forward; the one torso frame of the project (the local representation and the
+    joint-angle checks of :mod:`sa3dhp.plausibility` both use it). Same array type as ``pose``."""
+    y, was_numpy = _as_torch(pose)
+    frame = torso_frame(y[..., list(ROOT_VECTOR_JOINTS), :] - y[..., :1, :])
+    return frame.numpy() if was_numpy else frame
+
+
 def to_local(pose: torch.Tensor | np.ndarray) -> LocalPose:
     """Decompose root-relative poses into the local representation.
 

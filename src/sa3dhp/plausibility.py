@@ -7,10 +7,10 @@ view-invariant. Every threshold is in :data:`LIMITS`, set with a margin around w
 generator's anatomical limits (:data:`sa3dhp.data.motion.ANGLE_LIMITS`) produce, and well inside
 what clearly broken poses show.
 
-Hip angles are measured in the *torso frame* of :mod:`sa3dhp.kinematics` (*left* = right hip ->
-left hip, *up* = pelvis -> thorax made orthogonal to it, *forward* = left x up), which stays well
-defined for poses decoded by a network (a frame from the short pelvis-to-hip offsets alone would
-not). Hip flexion is the thigh's angle from "straight down" towards forward in the sagittal
+Hip angles are measured in the one *torso frame* of :mod:`sa3dhp.kinematics` (*up* = pelvis ->
+thorax, *left* = right hip -> left hip made orthogonal to it, *forward* = left x up), which stays
+well defined for poses decoded by a network (a frame from the short pelvis-to-hip offsets alone
+would not). Hip flexion is the thigh's angle from "straight down" towards forward in the sagittal
 plane, hip abduction its elevation out of that plane towards its own side.
 
 What joints cannot tell: a hinge's twist. A knee bending forward is caught (its hinge axis, thigh
@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from sa3dhp import skeleton as sk
+from sa3dhp.kinematics import pose_torso_frame
 
 #: Thresholds (inclusive bounds). Angles in degrees, distances in mm.
 LIMITS: dict[str, float] = {
@@ -118,12 +119,10 @@ def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def torso_axes(poses: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Left, up, forward unit axes ``(N, 3)`` of the torso frame of poses ``(N, 17, 3)``."""
-    p = _check(poses)
-    left = _unit(p[:, sk.L_HIP] - p[:, sk.R_HIP])
-    up = p[:, sk.THORAX] - p[:, sk.PELVIS]
-    up = _unit(up - (up * left).sum(-1, keepdims=True) * left)
-    return left, up, np.cross(left, up)
+    """Left, up, forward unit axes ``(N, 3)`` of the torso frame
+    (:func:`sa3dhp.kinematics.pose_torso_frame`) of poses ``(N, 17, 3)``."""
+    frame = pose_torso_frame(_check(poses))
+    return frame[..., 0], frame[..., 1], frame[..., 2]
 
 
 def joint_angles(poses: np.ndarray) -> dict[str, np.ndarray]:
@@ -318,10 +317,8 @@ def violation(
     """
     lim, m = LIMITS, np.radians(margin_deg)
     p = poses
-    left = _t_unit(p[:, sk.L_HIP] - p[:, sk.R_HIP])
-    up = p[:, sk.THORAX] - p[:, sk.PELVIS]
-    up = _t_unit(up - (up * left).sum(-1, keepdim=True) * left)
-    fwd = torch.cross(left, up, dim=-1)
+    frame = pose_torso_frame(p)
+    left, up, fwd = frame[..., 0], frame[..., 1], frame[..., 2]
     relu = torch.relu
     terms = []
     for _, hip, knee, ankle, shoulder, elbow, wrist, sgn in _SIDES:
