@@ -19,10 +19,10 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sa3dhp import diagnostics, pipeline, report
+from sa3dhp import pipeline, report
 from sa3dhp.config import load_config
 from sa3dhp.demo import label_means, results_table
-from sa3dhp.runs import adaptation
+from sa3dhp.runs import adaptation, diagnostics
 
 #: name -> (run directory under out/demo, overrides)
 SETTINGS = {

@@ -15,9 +15,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sa3dhp import prior_eval
 from sa3dhp.config import load_config
-from sa3dhp.runs import priors
+from sa3dhp.runs import prior_eval, priors
 
 
 def main() -> None:

@@ -19,9 +19,8 @@ from datetime import UTC, datetime
 
 import sweep
 
-from sa3dhp import prior_eval
 from sa3dhp.config import load_config
-from sa3dhp.runs import priors
+from sa3dhp.runs import prior_eval, priors
 
 # keys added after the first settings were written, at the values those settings ran with
 BEFORE_LIMB_TERM = ["pose_prior.local_weight=0", "pose_prior.sw_random_dirs=32"]

@@ -18,16 +18,16 @@ from sa3dhp.train import logging as run_logging
 
 
 def test_parse_losses_checks_the_space_of_each_relation():
-    terms = adapt.parse_losses(["cr", "z:flip", "v:slow-backward", "hcr"])
+    terms = adapt_terms.parse_losses(["cr", "z:flip", "v:slow-backward", "hcr"])
     assert [k for k, _ in terms] == ["cr", "z", "v", "hcr"]
     assert terms[2][1].slow and terms[2][1].backward
     with pytest.raises(ValueError, match="use 'v:backward'"):
-        adapt.parse_losses(["z:backward"])
+        adapt_terms.parse_losses(["z:backward"])
     with pytest.raises(ValueError, match="use 'z:flip'"):
-        adapt.parse_losses(["v:flip"])
+        adapt_terms.parse_losses(["v:flip"])
     with pytest.raises(ValueError, match="bad entry 'xx'"):
-        adapt.parse_losses(["xx"])
-    assert adapt_terms.relation_names(adapt.DEMO_LOSSES) == [
+        adapt_terms.parse_losses(["xx"])
+    assert adapt_terms.relation_names(adapt_terms.DEMO_LOSSES) == [
         "flip",
         "flip-backward",
         "slow-backward",
@@ -37,14 +37,14 @@ def test_parse_losses_checks_the_space_of_each_relation():
 def test_info_nce_prefers_matching_views():
     g = torch.Generator().manual_seed(0)
     a = torch.nn.functional.normalize(torch.randn(16, 8, generator=g), dim=-1)
-    matched = adapt.info_nce(a, a, 0.07)
-    shuffled = adapt.info_nce(a, a.roll(1, 0), 0.07)
+    matched = adapt_terms.info_nce(a, a, 0.07)
+    shuffled = adapt_terms.info_nce(a, a.roll(1, 0), 0.07)
     assert matched < 0.1 < shuffled
 
 
 def test_pose_preserving_keeps_shapes_and_range():
     x = torch.randint(0, 256, (2, 5, 3, 32, 32), dtype=torch.uint8)
-    out = adapt.pose_preserving(x, torch.Generator().manual_seed(0), 3)
+    out = adapt_terms.pose_preserving(x, torch.Generator().manual_seed(0), 3)
     assert out.shape == x.shape and out.dtype == torch.float32
     assert 0.0 <= float(out.min()) and float(out.max()) <= 1.0
     assert not torch.allclose(out, x.float() / 255)
@@ -157,21 +157,21 @@ def test_killed_adaptation_resumes_to_the_straight_run(tmp_path):
 
 
 def test_named_loss_sets_stand_for_their_terms():
-    assert [k for k, _ in adapt.parse_losses(["paper"])] == ["cr", "z", "v", "v"]
+    assert [k for k, _ in adapt_terms.parse_losses(["paper"])] == ["cr", "z", "v", "v"]
     assert adapt_terms.relation_names(["paper"]) == adapt_terms.relation_names(
         adapt_terms.PAPER_LOSSES
     )
     with pytest.raises(ValueError, match="named set"):
-        adapt.parse_losses(["papers"])
+        adapt_terms.parse_losses(["papers"])
 
 
 def test_spread_hinge_is_zero_while_g_keeps_its_spread_and_pulls_a_collapse_apart():
     g = torch.Generator().manual_seed(0)
     spread = torch.randn(64, 32, generator=g) * 0.3
     floor = spread.std(dim=0)
-    assert float(adapt.spread_hinge(spread, floor)) == 0.0
+    assert float(adapt_terms.spread_hinge(spread, floor)) == 0.0
     collapsed = (spread * 0.1).requires_grad_(True)
-    penalty = adapt.spread_hinge(collapsed, floor)
+    penalty = adapt_terms.spread_hinge(collapsed, floor)
     assert float(penalty.detach()) > 0.2
     penalty.backward()
     # the gradient pushes samples away from the batch mean (larger spread)

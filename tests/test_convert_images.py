@@ -12,6 +12,7 @@ import pytest
 from sa3dhp import skeleton as sk
 from sa3dhp.convert import convert
 from sa3dhp.convert.image_datasets import project, surreal_extrinsic
+from sa3dhp.convert.mocap import ConvertError
 from sa3dhp.data.store import read_split
 from tests.conftest import random_poses
 
@@ -145,6 +146,40 @@ def test_mpi_inf_3dhp_test_annot_data_v73_keeps_valid_frames(tmp_path):
         f["valid_frame"] = np.array([[1, 0, 1, 1]]).transpose()
     split = read_split(convert("mpi-inf-3dhp", [str(tmp_path / "annot_data.mat")], tmp_path / "s"))
     _check(split, truth[[0, 2, 3]], None)
+
+
+def test_mpi_inf_3dhp_test_crops_come_from_the_valid_frames_images(tmp_path):
+    import cv2
+
+    k = np.array([[1500.0, 0, 1024.0], [0, 1500.0, 1024.0], [0, 0, 1]])
+    truth = _camera_poses()
+    a2 = project(truth, k)
+    with h5py.File(tmp_path / "annot_data.mat", "w") as f:
+        f["annot3"] = _expand(truth, sk.FROM_MPI_INF_3DHP_17, 17)[:, None].transpose()
+        f["annot2"] = _expand(a2, sk.FROM_MPI_INF_3DHP_17, 17)[:, None].transpose()
+        f["valid_frame"] = np.array([[1, 0, 1, 1]]).transpose()
+    (tmp_path / "imageSequence").mkdir()
+    for i in range(4):  # img_000001.jpg is frame 0; each frame its own grey, a disc at the pelvis
+        img = np.full((2048, 2048, 3), 40 * (i + 1), np.uint8)
+        centre = tuple(round(v) for v in a2[i, sk.PELVIS])
+        cv2.circle(img, centre, 150, (255, 255, 255), -1)
+        cv2.imwrite(str(tmp_path / "imageSequence" / f"img_{i + 1:06d}.jpg"), img)
+    extra = {"images": str(tmp_path)}
+    out = convert(
+        "mpi-inf-3dhp", [str(tmp_path / "annot_data.mat")], tmp_path / "c", size=32, extra=extra
+    )
+    split = read_split(out)
+    assert split.images.shape == (3, 32, 32, 3) and list(split.frame) == [0, 2, 3]
+    corner = split.images[:, :3, :3].reshape(3, -1).mean(1)
+    np.testing.assert_allclose(corner, [40, 120, 160], atol=6)  # the valid frames' own images
+    assert (split.images[:, 15:17, 15:17].mean(axis=(1, 2, 3)) > 240).all()  # pelvis centred
+    # a missing frame: one line naming it, nothing left behind
+    (tmp_path / "imageSequence" / "img_000003.jpg").unlink()
+    with pytest.raises(ConvertError, match=r"img_000003\.jpg: missing"):
+        convert(
+            "mpi-inf-3dhp", [str(tmp_path / "annot_data.mat")], tmp_path / "d", size=32, extra=extra
+        )
+    assert not (tmp_path / "d").exists()
 
 
 @pytest.mark.parametrize("joints", ["h36m", "3dhp"])

@@ -105,7 +105,7 @@ def test_relation_net(dim):
 
 def test_random_roll_is_the_inplane_relation():
     from sa3dhp import relations as rel
-    from sa3dhp.train.pose_prior_terms import random_roll
+    from sa3dhp.data.augment import random_roll
 
     y = torch.randn(64, 17, 3) * 100
     out = random_roll(y, 50.0, 1.0, torch.Generator().manual_seed(0))

@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 import torch
 
+from sa3dhp import relation_pairs as pairs_mod
 from sa3dhp import relations as rel
 from sa3dhp import scoring
 from sa3dhp.data import motion as motion_mod
 from sa3dhp.models.motion_prior import MotionPrior
 from sa3dhp.models.pose_prior import PosePrior
-from sa3dhp.train import relation_pairs as pairs_mod
+from sa3dhp.runs.relation_nets import relation_network
 from sa3dhp.train import relations as trel
 
 
@@ -61,7 +62,7 @@ def test_motion_pairs_follow_the_relation():
 def test_arch_dimension_follows_the_space():
     assert trel.arch_of("flip", 64)["dim"] == 32
     assert trel.arch_of("flip-backward", 64)["dim"] == 128
-    assert trel.space_of(rel.get("slow")) == "v"
+    assert rel.get("slow").space == "v"
 
 
 @pytest.fixture(scope="module")
@@ -83,10 +84,18 @@ def test_identity_scores_zero_nonlocalness_and_full_plausibility(tiny_mocap):
     cfg = trel.RelationsConfig(
         score_steps=20, score_poses=200, reference_poses=400, windows_per_clip=2, hidden=32
     )
+    fitted = []
+
+    def network(relation):  # the run's quick fit, observed
+        fitted.append(relation.name)
+        return relation_network(cfg, tiny_mocap, prior, motion, None)(relation)
+
     rows = scoring.score_relations(
-        ["identity", "flip", "inplane100", "backward"], cfg, tiny_mocap, prior, motion,
-        progress=False,
+        ["identity", "flip", "inplane100", "backward"], tiny_mocap, prior, motion, network,
+        cfg.score_poses, cfg.reference_poses, cfg.windows_per_clip, progress=False,
     )  # fmt: skip
+    assert fitted == ["flip", "inplane100", "backward"]  # identity needs no network
+    assert {r["fit_from"] for r in rows} == {"exact", "quick fit (20 steps)"}
     by = {r["relation"]: r for r in rows}
     assert by["identity"]["nonlocalness"] == 0.0
     assert by["identity"]["plausibility"] == 1.0

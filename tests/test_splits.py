@@ -7,8 +7,8 @@ from sa3dhp import provenance as prov
 from sa3dhp.config import load_config
 from sa3dhp.data import splits, synth
 from sa3dhp.data.clips import clip_array
+from sa3dhp.relation_pairs import RelationData
 from sa3dhp.runs import priors
-from sa3dhp.train.relation_pairs import RelationData
 
 
 def _mocap(clips: int = 10, length: int = 4):

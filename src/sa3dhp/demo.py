@@ -133,10 +133,10 @@ def run_demo(cfg: Config) -> dict:
     table carries the constant baselines; ``target_val`` is reported for probes and
     ``target_test`` is the final evaluation of these (fixed) settings.
     """
-    from sa3dhp import pipeline, prior_eval
+    from sa3dhp import pipeline
     from sa3dhp.data.synth import build_world
-    from sa3dhp.diagnostics import adaptation_diagnostics
-    from sa3dhp.runs import adaptation, image_models, priors, relation_nets
+    from sa3dhp.runs import adaptation, image_models, prior_eval, priors, relation_nets
+    from sa3dhp.runs.diagnostics import adaptation_diagnostics
 
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)

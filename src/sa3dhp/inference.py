@@ -18,9 +18,12 @@ import torch.nn.functional as F
 from omegaconf import OmegaConf
 from torch import nn
 
+from sa3dhp import relations as rel
 from sa3dhp.checkpoint import CheckpointError, checkpoint_info, load_weights
 from sa3dhp.models.image_to_latent import ImageToLatent
-from sa3dhp.models.pose_prior import PosePrior
+from sa3dhp.models.motion_prior import MOTION_DIM
+from sa3dhp.models.pose_prior import LATENT_DIM, PosePrior
+from sa3dhp.models.relation_net import RelationNet
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,8 @@ log = logging.getLogger(__name__)
 G_STAGE = "image_to_latent"
 #: The stage of a pose-prior checkpoint (its decoder Dp turns G's latents into poses).
 POSE_PRIOR_STAGE = "pose_prior"
+#: The stage of a relation network's checkpoint (Tz or Tv; adaptation and diagnostics read it).
+RELATION_STAGE = "relation_net"
 
 
 def load_frozen(
@@ -185,3 +190,31 @@ def heldout_mpjpe(
         out[f"{name}_mpjpe"] = round(float(torch.cat(err).mean()), 2)
     model.train(was_training)
     return out
+
+
+def relation_arch(name: str, hidden: int) -> dict:
+    """The architecture fields a relation network's checkpoint must match."""
+    r = rel.get(name)
+    return {
+        "relation": r.name,
+        "dim": MOTION_DIM if r.is_temporal else LATENT_DIM,
+        "hidden": hidden,
+    }
+
+
+def relation_checkpoint(run_dir: str | Path, name: str) -> Path:
+    """Where the network of relation ``name`` lives in a relations run directory."""
+    return Path(run_dir) / f"{rel.get(name).name}.safetensors"
+
+
+def load_relation(run_dir: str | Path, name: str, hidden: int) -> RelationNet:
+    """A trained relation network (eval mode, frozen).
+
+    Raises:
+        CheckpointError: one line naming the file when it is missing or does not match.
+    """
+    arch = relation_arch(name, hidden)
+    weights = load_weights(relation_checkpoint(run_dir, name), RELATION_STAGE, arch)
+    net = RelationNet(arch["dim"], hidden)
+    net.load_state_dict(weights["T"])
+    return net.eval().requires_grad_(False)

@@ -99,6 +99,11 @@ class Relation:
         """Whether the relation acts on time (motions and videos only)."""
         return self.backward or self.slow
 
+    @property
+    def space(self) -> str:
+        """``"v"`` (motion latents, Tv) for relations acting on time, else ``"z"`` (Tz)."""
+        return "v" if self.is_temporal else "z"
+
     def clip_length(self, length: int) -> int:
         """Frames of 30 FPS source clip needed to build a pair of ``length``-frame clips."""
         return 2 * length if self.slow else length

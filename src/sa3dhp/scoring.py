@@ -21,17 +21,20 @@ motions for relations acting on time), with E = Ep (poses) or Em∘Ep (motions):
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
+from sa3dhp import relation_pairs as pairs_mod
 from sa3dhp import relations as rel
-from sa3dhp.checkpoint import CheckpointError
 from sa3dhp.models.motion_prior import MotionPrior
 from sa3dhp.models.pose_prior import PosePrior
 from sa3dhp.progress import progress_disabled
-from sa3dhp.train import relation_pairs as pairs_mod
-from sa3dhp.train import relations as trel
+
+#: ``network(relation) -> (relation network, where it came from)``: the caller's way to a
+#: relation's network (a trained one, or a quick fit); scoring itself trains nothing.
+NetworkSource = Callable[[rel.Relation], tuple[torch.nn.Module, str]]
 
 #: Frame stride of motions in the nearest-neighbour comparison.
 MOTION_NN_STRIDE = 3
@@ -91,40 +94,44 @@ def _subsample(x: torch.Tensor, n: int, seed: int) -> torch.Tensor:
 
 def score_relations(
     names: list[str],
-    cfg: trel.RelationsConfig,
     data: pairs_mod.RelationData,
     pose_prior: PosePrior,
     motion_prior: MotionPrior | None,
-    run_dir: str | Path | None = None,
+    network: NetworkSource,
+    score_poses: int = 4_000,
+    reference_poses: int = 20_000,
+    windows_per_clip: int = 6,
     seed: int = 0,
     progress: bool = True,
 ) -> list[dict]:
-    """Score every relation of ``names``; rows sorted by decreasing ``score``."""
+    """Score every relation of ``names``; rows sorted by decreasing ``score``.
+
+    ``score_poses`` held-out poses (or windows) are scored per candidate against a typicality
+    reference of ``reference_poses`` training poses; ``windows_per_clip`` windows per held-out
+    clip build the motion pairs."""
     from tqdm import tqdm
 
     seq_len = motion_prior.seq_len if motion_prior is not None else 30
     gen = torch.Generator().manual_seed(seed)
-    pose_ref = _subsample(data.train_poses, cfg.reference_poses, seed)
-    held_poses = _subsample(data.val_poses, cfg.score_poses, seed + 1)
+    pose_ref = _subsample(data.train_poses, reference_poses, seed)
+    held_poses = _subsample(data.val_poses, score_poses, seed + 1)
     checks = {"z": Typicality(pose_ref, held_poses)}
     if motion_prior is not None:
         ident = rel.get("identity")
-        per = max(1, cfg.reference_poses // (len(data.train_clips) * seq_len) + 1)
+        per = max(1, reference_poses // (len(data.train_clips) * seq_len) + 1)
         ref_m, _ = pairs_mod.motion_pairs(ident, data.train_clips, seq_len, per, gen)
-        held_m, _ = pairs_mod.motion_pairs(
-            ident, data.val_clips, seq_len, cfg.windows_per_clip, gen
-        )
+        held_m, _ = pairs_mod.motion_pairs(ident, data.val_clips, seq_len, windows_per_clip, gen)
         checks["v"] = Typicality(ref_m, held_m)
     rows = []
     disable = not progress or progress_disabled()
     for i, name in enumerate(tqdm(names, desc="relations score", disable=disable)):
         relation = rel.get(name)
-        space = trel.space_of(relation)
+        space = relation.space
         if space == "v" and motion_prior is None:
             raise ValueError(f"'{name}' acts on time: train the motion prior first")
         val = pairs_mod.build_pairs(
-            relation, data, pose_prior, motion_prior, "val", cfg.score_poses,
-            cfg.windows_per_clip, seed * 7919 + i,
+            relation, data, pose_prior, motion_prior, "val", score_poses,
+            windows_per_clip, seed * 7919 + i,
         )  # fmt: skip
         u, u_tau = val["u"], val["u_tau"]
         d = float((u - u_tau).norm(dim=-1).mean())
@@ -135,7 +142,7 @@ def score_relations(
         if relation == rel.get("identity"):
             fit, source = 0.0, "exact"
         else:
-            net, source = _network(relation, cfg, data, pose_prior, motion_prior, run_dir, seed)
+            net, source = network(relation)
             fit = pairs_mod.relative_error(net(u), u_tau, u)
         plaus = min(plaus_tau, plaus_anchor)
         d_norm = d / d_random if d_random > 0 else 0.0
@@ -157,22 +164,6 @@ def score_relations(
     for rank, r in enumerate(rows, 1):
         r["rank"] = rank
     return rows
-
-
-def _network(relation, cfg, data, pose_prior, motion_prior, run_dir, seed):
-    if run_dir is not None:
-        try:
-            return trel.load_relation(run_dir, relation.name, cfg.hidden), "trained"
-        except CheckpointError:
-            pass
-    pairs = pairs_mod.build_pairs(
-        relation, data, pose_prior, motion_prior, "train", cfg.pose_pairs // 4,
-        max(1, cfg.windows_per_clip // 2), seed + 17,
-    )  # fmt: skip
-    net = trel.fit_relation(
-        pairs["u"], pairs["u_tau"], cfg.score_steps, cfg.hidden, cfg.batch_size, cfg.lr, seed
-    )
-    return net, f"quick fit ({cfg.score_steps} steps)"
 
 
 def markdown_table(rows: list[dict]) -> str:

@@ -109,8 +109,8 @@ def _cmd_protocol(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from sa3dhp.prior_eval import evaluate_prior
     from sa3dhp.runs.image_models import evaluate_image_model
+    from sa3dhp.runs.prior_eval import evaluate_prior
 
     if args.protocol:
         return _cmd_protocol(args)

@@ -153,7 +153,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "--images",
         default=None,
         help="the frames of the crops: 3dpw: the folder with imageFiles/; h36m: the folder "
-        "with S*/Videos/",
+        "with S*/Videos/; mpi-inf-3dhp: the sequence folder with imageSequence/ (training: "
+        "video_<camera>.avi; test TS*: img_XXXXXX.jpg); mmpose-npz: where imgname starts",
     )
     p.add_argument("--fps", type=float, default=30.0, help="output frame rate (default 30)")
     p.add_argument(

@@ -156,8 +156,7 @@ def _video_crops(
 ) -> np.ndarray:
     """Crops of one camera's video (``root/S*/Videos/<action>.<camera>.mp4``) for the poses
     ``cam`` ``(T, 17, 3)`` (camera frame mm), the frame of pose ``i`` being ``round(i * step)``."""
-    from sa3dhp.convert.image_datasets import crop_boxes
-    from sa3dhp.detect import cut_crop
+    from sa3dhp.convert.image_datasets import crop_boxes, cut_crops
     from sa3dhp.media import read_video
 
     video = root / subj / "Videos" / f"{action}.{camera}.mp4"
@@ -166,16 +165,9 @@ def _video_crops(
     if k is None:
         raise ConvertError(f"the cameras file gives no f and c for camera {camera}: no crops")
     boxes = crop_boxes(cam[:, 0], cam - cam[:, :1], k, crop_scale)
-    want = {round(i * step): i for i in range(len(cam))}
-    out = np.zeros((len(cam), size, size, 3), np.uint8)
-    got = 0
-    for j, frame in enumerate(read_video(video)):
-        if j in want:
-            out[want[j]] = cut_crop(frame, boxes[want[j]], size)
-            got += 1
-    if got < len(cam):
-        raise ConvertError(f"{video}: {got} of the {len(cam)} frames its poses need")
-    return out
+    want = {round(i * step) for i in range(len(cam))}  # increasing in i: the frames in order
+    frames = (f for j, f in enumerate(read_video(video)) if j in want)
+    return cut_crops(frames, boxes, size, video, "its poses")
 
 
 def h36m_split(

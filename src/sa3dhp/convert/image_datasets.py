@@ -10,6 +10,7 @@ person's height at the pelvis depth). The 17-joint tables are in :mod:`sa3dhp.sk
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -143,23 +144,42 @@ def read_3dpw(path: str | Path) -> list[dict[str, np.ndarray]]:
     return people
 
 
-def crops_from_images(images: list[Path], rec: dict, crop_scale: float, size: int) -> np.ndarray:
-    """The training crops ``(N, S, S, 3)`` of ``rec`` (poses, roots, K) from one image per row."""
+def cut_crops(
+    frames: Iterable[np.ndarray], boxes: np.ndarray, size: int, source: Path | str, what: str
+) -> np.ndarray:
+    """One training crop ``(N, S, S, 3)`` per box ``(N, 3)`` from ``frames`` taken in order (a
+    video's decoded frames or images read one by one); fewer frames than boxes is refused in one
+    line naming ``source`` and ``what`` the boxes come from."""
     from sa3dhp.detect import cut_crop
+
+    crops = [cut_crop(f, b, size) for f, b in zip(frames, boxes, strict=False)]
+    if len(crops) < len(boxes):
+        raise ConvertError(f"{source}: {len(crops)} frames for the {len(boxes)} crops of {what}")
+    return np.stack(crops)
+
+
+def read_images(paths: list[Path], hint: str) -> Iterator[np.ndarray]:
+    """The images at ``paths``, read lazily, after checking that every one exists (the error
+    names the first missing file and ``hint`` says where they are looked for)."""
     from sa3dhp.media import read_image
 
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        raise ConvertError(f"{missing[0]}: missing ({len(missing)} of {len(paths)}; {hint})")
+    return (read_image(p) for p in paths)
+
+
+def crops_from_images(images: list[Path], rec: dict, crop_scale: float, size: int) -> np.ndarray:
+    """The training crops ``(N, S, S, 3)`` of ``rec`` (poses, roots, K) from one image per row."""
     boxes = crop_boxes(rec["roots"], rec["poses"], rec["K"], crop_scale)
-    return np.stack([cut_crop(read_image(p), b, size) for p, b in zip(images, boxes, strict=True)])
+    frames = read_images(images, "the record's frames")
+    return cut_crops(frames, boxes, size, images[0], "the record")
 
 
 def images_3dpw(root: Path, rec: dict) -> list[Path]:
     """3DPW's frames of a record: ``imageFiles/<sequence>/image_<frame:05d>.jpg`` under ``root``."""
     folder = root / "imageFiles" / rec["sequence"]
-    paths = [folder / f"image_{int(i):05d}.jpg" for i in rec["frame_ids"]]
-    missing = [p for p in paths if not p.is_file()]
-    if missing:
-        raise ConvertError(f"{missing[0]}: missing ({len(missing)} of the sequence's frames are)")
-    return paths
+    return [folder / f"image_{int(i):05d}.jpg" for i in rec["frame_ids"]]
 
 
 # --------------------------------------------------------------------------- MPI-INF-3DHP
@@ -201,6 +221,12 @@ def read_3dhp_train(annot: str | Path, calibration: str | Path) -> list[dict[str
             }
         )
     return out
+
+
+def images_3dhp_test(root: Path, rec: dict) -> list[Path]:
+    """A test sequence's frames of the valid rows of ``rec``:
+    ``root/imageSequence/img_<frame + 1:06d>.jpg`` (MPI-INF-3DHP numbers them from 1)."""
+    return [root / "imageSequence" / f"img_{int(i) + 1:06d}.jpg" for i in rec["frame_ids"]]
 
 
 def read_3dhp_test(annot: str | Path) -> dict[str, np.ndarray]:

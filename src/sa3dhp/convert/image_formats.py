@@ -4,7 +4,8 @@ person, camera or file; SURREAL's crops from its ``.mp4`` beside each ``*_info.m
 Extra inputs (``extra``): ``calibration`` (MPI-INF-3DHP training: ``camera.calibration``),
 ``joints`` (mmpose-npz: ``h36m`` or ``3dhp``), ``images`` (the crops' frames: 3DPW's folder
 holding ``imageFiles/``; an MPI-INF-3DHP training sequence's folder holding
-``imageSequence/video_<camera>.avi``; the folder mmpose's ``imgname`` paths start from).
+``imageSequence/video_<camera>.avi``, or a test sequence's (``TS1``...) holding
+``imageSequence/img_<frame>.jpg``; the folder mmpose's ``imgname`` paths start from).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ _SUFFIXES = {
 
 def _surreal_crops(info: Path, rec: dict, crop_scale: float, size: int) -> np.ndarray | None:
     """The training crops of a SURREAL clip, from ``<name>.mp4`` beside ``<name>_info.mat``."""
-    from sa3dhp.detect import cut_crop
     from sa3dhp.media import read_video
 
     video = info.with_name(info.name.removesuffix("_info.mat") + ".mp4")
@@ -36,15 +36,11 @@ def _surreal_crops(info: Path, rec: dict, crop_scale: float, size: int) -> np.nd
         return None
     k = np.array([[600.0, 0, 160.0], [0, 600.0, 120.0], [0, 0, 1]])
     boxes = ds.crop_boxes(rec["roots"], rec["poses"], k, crop_scale)
-    frames = list(read_video(video))
-    if len(frames) < len(boxes):
-        raise ConvertError(f"{video}: {len(frames)} frames, its info.mat has {len(boxes)}")
-    return np.stack([cut_crop(f, b, size) for f, b in zip(frames, boxes, strict=False)])
+    return ds.cut_crops(read_video(video), boxes, size, video, "its info.mat")
 
 
 def _video_crops(video: Path, rec: dict, crop_scale: float, size: int) -> np.ndarray:
     """The training crops of ``rec`` (poses, roots, K), one per frame of ``video``."""
-    from sa3dhp.detect import cut_crop
     from sa3dhp.media import read_video
 
     if not video.is_file():
@@ -52,25 +48,14 @@ def _video_crops(video: Path, rec: dict, crop_scale: float, size: int) -> np.nda
     if rec.get("K") is None:
         raise ConvertError(f"camera {rec.get('camera')}: no intrinsics in the calibration file")
     boxes = ds.crop_boxes(rec["roots"], rec["poses"], rec["K"], crop_scale)
-    crops = [cut_crop(f, b, size) for f, b in zip(read_video(video), boxes, strict=False)]
-    if len(crops) < len(boxes):
-        raise ConvertError(f"{video}: {len(crops)} frames, its annotation has {len(boxes)}")
-    return np.stack(crops)
+    return ds.cut_crops(read_video(video), boxes, size, video, "its annotation")
 
 
-def _mmpose_crops(root: Path, rec: dict, crop_scale: float, size: int) -> np.ndarray:
-    """Crops of mmpose's frames (``root/<imgname>``), boxed from the 2D joints and the pose."""
-    from sa3dhp.detect import cut_crop
-    from sa3dhp.media import read_image
-
+def _crops_2d(paths: list[Path], rec: dict, crop_scale: float, size: int, hint: str) -> np.ndarray:
+    """Crops of one image per row of ``rec``, boxed from its 2D joints and 3D pose (formats
+    without intrinsics: mmpose's npz, MPI-INF-3DHP's test set)."""
     boxes = ds.crop_boxes_2d(rec["poses"], rec["joints_2d"], crop_scale)
-    out = []
-    for name, box in zip(rec["imgname"], boxes, strict=True):
-        path = root / str(name)
-        if not path.is_file():
-            raise ConvertError(f"{path}: missing (--images names the folder of imgname's paths)")
-        out.append(cut_crop(read_image(path), box, size))
-    return np.stack(out)
+    return ds.cut_crops(ds.read_images(paths, hint), boxes, size, paths[0], "its annotation")
 
 
 def _records(fmt: str, path: Path, extra: dict, crop_scale: float, size: int) -> list[dict]:
@@ -88,8 +73,13 @@ def _records(fmt: str, path: Path, extra: dict, crop_scale: float, size: int) ->
                 rec["images"] = ds.crops_from_images(frames, rec, crop_scale, size)
         return people
     if fmt == "mpi-inf-3dhp":
-        if not extra.get("calibration"):
-            return [ds.read_3dhp_test(path)]
+        if not extra.get("calibration"):  # the test set
+            rec = ds.read_3dhp_test(path)
+            if extra.get("images"):
+                frames = ds.images_3dhp_test(Path(extra["images"]), rec)
+                hint = "--images names the test sequence's folder (TS1, ...)"
+                rec["images"] = _crops_2d(frames, rec, crop_scale, size, hint)
+            return [rec]
         cams = ds.read_3dhp_train(path, extra["calibration"])
         if extra.get("images"):
             for rec in cams:
@@ -99,7 +89,9 @@ def _records(fmt: str, path: Path, extra: dict, crop_scale: float, size: int) ->
     if fmt == "mmpose-npz":
         rec = ds.read_mmpose_npz(path, extra.get("joints", "h36m"))
         if extra.get("images"):
-            rec["images"] = _mmpose_crops(Path(extra["images"]), rec, crop_scale, size)
+            frames = [Path(extra["images"]) / str(name) for name in rec["imgname"]]
+            hint = "--images names the folder of imgname's paths"
+            rec["images"] = _crops_2d(frames, rec, crop_scale, size, hint)
         return [rec]
     return [{"joints_2d": ds.read_lsp(path)}]
 

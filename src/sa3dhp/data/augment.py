@@ -1,6 +1,10 @@
-"""Label-preserving image augmentation of crops, shared by source training and adaptation."""
+"""Label-preserving augmentation: photometric jitter and flips of crops (source training and
+adaptation), and random yaw, flips and in-plane rolls of poses (the priors and the relation
+networks' training pairs)."""
 
 from __future__ import annotations
+
+import math
 
 import torch
 
@@ -34,3 +38,47 @@ def flip_samples(
     x[mask] = flip.image(x[mask])  # type: ignore[assignment]
     y[mask] = flip.pose(y[mask])  # type: ignore[assignment]
     return x, y
+
+
+def random_yaw(n: int, generator: torch.Generator) -> torch.Tensor:
+    """``(n, 3, 3)`` rotations about the camera's vertical (y) axis, uniform angle."""
+    a = torch.rand(n, generator=generator) * 2 * math.pi
+    c, s = torch.cos(a), torch.sin(a)
+    zero, one = torch.zeros_like(a), torch.ones_like(a)
+    return torch.stack([c, zero, s, zero, one, zero, -s, zero, c], -1).view(n, 3, 3)
+
+
+def random_roll(
+    y: torch.Tensor, max_deg: float, prob: float, generator: torch.Generator
+) -> torch.Tensor:
+    """Turn a random share ``prob`` of poses ``(B, 17, 3)`` about the optical axis by a uniform
+    angle in ``[-max_deg, max_deg]`` (the in-plane relation's pose action)."""
+    b = y.shape[0]
+    angle = torch.deg2rad((torch.rand(b, generator=generator) * 2 - 1) * max_deg)
+    angle = angle * (torch.rand(b, generator=generator) < prob)
+    c, s = torch.cos(angle), torch.sin(angle)
+    rot = torch.zeros(b, 3, 3)
+    rot[:, 0, 0], rot[:, 0, 1], rot[:, 1, 0], rot[:, 1, 1] = c, s, -s, c
+    rot[:, 2, 2] = 1.0
+    return y @ rot.to(y).transpose(1, 2)
+
+
+def augment_poses(
+    y: torch.Tensor, generator: torch.Generator, yaw: bool = True, flip: bool = True
+) -> torch.Tensor:
+    """Random yaw about the vertical axis and random flips of ``(B, ..., 17, 3)`` poses.
+
+    The same transform is applied to every pose of a sample (so motions stay motions).
+    """
+    b = y.shape[0]
+    if flip:
+        f = relations.get("flip")
+        mask = torch.rand(b, generator=generator) < 0.5
+        if mask.any():
+            y = y.clone()
+            y[mask] = f.pose(y[mask])  # type: ignore[assignment]
+    if yaw:
+        rot = random_yaw(b, generator).to(y.dtype)
+        shape = y.shape
+        y = (y.reshape(b, -1, 3) @ rot.transpose(1, 2)).reshape(shape)
+    return y

@@ -15,7 +15,7 @@ from sa3dhp.runs import priors
 
 def relation_data(cfg: Config):
     """Train/held-out mocap as the relation networks and the scorer use it."""
-    from sa3dhp.train.relation_pairs import RelationData
+    from sa3dhp.relation_pairs import RelationData
 
     mocap = load_split(cfg.data, "mocap", images=False)
     return RelationData(mocap.poses, mocap.clip, cfg.data.mocap_holdout)
@@ -92,13 +92,44 @@ def score_relations(cfg: Config, names: list[str] | None = None, out_dir: str | 
 
     names = trel.parse_relations(names or scoring.candidates())
     run_dir = pipeline.stage_dir(cfg, pipeline.RELATIONS_DIR)
+    data, pose_prior = relation_data(cfg), priors.load_pose_prior(cfg)
+    motion_prior = _motion_prior_if_needed(cfg, names)
     rows = scoring.score_relations(
         names,
-        cfg.relations,
-        relation_data(cfg),
-        priors.load_pose_prior(cfg),
-        _motion_prior_if_needed(cfg, names),
-        run_dir,
+        data,
+        pose_prior,
+        motion_prior,
+        relation_network(cfg.relations, data, pose_prior, motion_prior, run_dir, cfg.seed),
+        cfg.relations.score_poses,
+        cfg.relations.reference_poses,
+        cfg.relations.windows_per_clip,
         cfg.seed,
     )
     return rows, scoring.write_scores(rows, out_dir or run_dir)
+
+
+def relation_network(rcfg, data, pose_prior, motion_prior, run_dir, seed: int = 0):
+    """The scorer's way to a relation's network (:data:`sa3dhp.scoring.NetworkSource`): the one
+    ``train relations`` wrote under ``run_dir`` when it exists, else a quick fit of
+    ``rcfg.score_steps`` steps on a quarter of the training pairs."""
+    from sa3dhp.checkpoint import CheckpointError
+    from sa3dhp.relation_pairs import build_pairs
+    from sa3dhp.train import relations as trel
+
+    def network(relation):
+        if run_dir is not None:
+            try:
+                return trel.load_relation(run_dir, relation.name, rcfg.hidden), "trained"
+            except CheckpointError:
+                pass
+        pairs = build_pairs(
+            relation, data, pose_prior, motion_prior, "train", rcfg.pose_pairs // 4,
+            max(1, rcfg.windows_per_clip // 2), seed + 17,
+        )  # fmt: skip
+        net = trel.fit_relation(
+            pairs["u"], pairs["u_tau"], rcfg.score_steps, rcfg.hidden, rcfg.batch_size, rcfg.lr,
+            seed,
+        )  # fmt: skip
+        return net, f"quick fit ({rcfg.score_steps} steps)"
+
+    return network

@@ -18,17 +18,11 @@ minimises loss ``s mod len(losses)``):
 * ``v:REL`` -- L_v(tau) = |Tv(Em(G(X))) - Em(G(tau X))| on ``clips`` clips of ``seq_len`` frames
   (``slow`` pairs use the 60-frame clip: anchor = every other frame, tau = middle half).
 
-Our collapse guard (``collapse_guard`` > 0; off = the paper's objective): the relation terms are
-minimised by a G whose outputs all sit near a fixed point of Tz, which L_CR on one frame per clip
-does not stop; the guard keeps G's per-dimension spread at Gs's (:func:`spread_hinge`).
-
-Target labels are never read: the data is the ``target_train`` split, which has none, and the
-result is the run's last checkpoint.
-
-Determinism: the projection heads start from the run seed (not the global RNG), every batch and
-augmentation of step ``k`` comes from ``(seed, k)``, the global RNGs are reseeded from
-``(seed, k)`` at every step, and on CUDA cuDNN is restricted to deterministic algorithms; two runs
-of the same command, and a killed run resumed, give the same weights.
+Our collapse guard (``collapse_guard`` > 0; off = the paper's objective) keeps G's
+per-dimension spread at Gs's (:func:`~sa3dhp.train.adapt_terms.spread_hinge`): the relation terms
+are minimised by a G whose outputs sit near a fixed point of Tz, which L_CR on one frame per clip
+does not stop. Target labels are never read; the result is the run's last checkpoint. Runs are
+deterministic for a seed (:mod:`sa3dhp.train.adapt_terms`).
 """
 
 from __future__ import annotations
@@ -39,28 +33,14 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from sa3dhp.device import autocast, resolve_device
+from sa3dhp.device import resolve_device
 from sa3dhp.inference import G_STAGE, load_image_model
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.motion_prior import MotionPrior
 from sa3dhp.models.pose_prior import PosePrior
 from sa3dhp.models.relation_net import RelationNet
 from sa3dhp.provenance import check as check_provenance
-from sa3dhp.train.adapt_terms import (
-    DEMO_LOSSES,
-    check_terms,
-    clip_batch,
-    deterministic,
-    frame_batch,
-    info_nce,
-    latent_spread,
-    parse_losses,
-    pose_preserving,
-    projection_heads,
-    report,
-    set_trainable,
-    spread_hinge,
-)
+from sa3dhp.train import adapt_terms as at
 from sa3dhp.train.optim import adam
 from sa3dhp.train.sampling import seed_step, step_generator
 from sa3dhp.train.trainer import Trainer
@@ -72,7 +52,7 @@ STAGE = G_STAGE  # an adapted G is a G checkpoint: `evaluate` reads it as such
 class AdaptConfig:
     """Adaptation (demo: a few minutes on 2 CPU cores; the paper: 8 clips x 30 frames)."""
 
-    losses: list[str] = field(default_factory=lambda: list(DEMO_LOSSES))
+    losses: list[str] = field(default_factory=lambda: list(at.DEMO_LOSSES))
     trainable: list[str] = field(default_factory=lambda: ["layer2"])
     steps: int = 240
     frames: int = 32  # frames per lower-order batch (one per clip)
@@ -119,79 +99,53 @@ class Adapter:
         self.cfg, self.model, self.motion, self.nets = cfg, model, motion_prior, nets
         self.clips, self.device = clips, device
         self.seq_len = motion_prior.seq_len if motion_prior is not None else 30
-        self.terms = parse_losses(cfg.losses)
+        self.terms = at.parse_losses(cfg.losses)
         self.guard_std: torch.Tensor | None = None  # set by train() from Gs (collapse guard)
-        self.heads = projection_heads(self.terms, seed, cfg.proj_dim).to(device)
-        check_terms(self.terms, motion_prior, nets)
-
-    def name(self, i: int) -> str:
-        """Log name of term ``i``, e.g. ``L_z(flip)``."""
-        kind, r = self.terms[i]
-        return {"cr": "L_CR", "hcr": "L_HCR"}.get(kind, f"L_{kind}({r.name if r else ''})")
+        self.heads = at.projection_heads(self.terms, seed, cfg.proj_dim).to(device)
+        at.check_terms(self.terms, motion_prior, nets)
 
     def params(self, i: int, backbone: list[nn.Parameter]) -> list[nn.Parameter]:
-        """Parameters the optimiser of term ``i`` updates."""
-        kind = self.terms[i][0]
-        head = {"cr": "proj_z", "hcr": "proj_v"}.get(kind)
+        """Parameters the optimiser of term ``i`` updates (with its projection head, if any)."""
+        head = at.HEAD_OF.get(self.terms[i][0])
         return backbone + (list(self.heads[head].parameters()) if head else [])
 
     def lr(self, i: int) -> float:
         """Learning rate of term ``i``."""
-        return self.cfg.lr_contrastive if self.terms[i][0] in ("cr", "hcr") else self.cfg.lr
-
-    # ------------------------------------------------------------------ batches
-    def _frames(self, gen: torch.Generator) -> torch.Tensor:
-        return frame_batch(self.clips, self.cfg.frames, gen)  # one frame per clip
-
-    def _clips(self, length: int, gen: torch.Generator) -> torch.Tensor:
-        return clip_batch(self.clips, self.cfg.clips, length, gen)
+        return self.cfg.lr_contrastive if self.terms[i][0] in at.HEAD_OF else self.cfg.lr
 
     def _g(self, x: torch.Tensor) -> torch.Tensor:
-        """G on uint8 or float crops ``(..., 3, S, S)`` -> ``(..., 32)`` (float32)."""
-        lead = x.shape[:-3]
-        x = x.flatten(0, len(lead) - 1).to(self.device) if len(lead) > 1 else x.to(self.device)
-        with autocast(self.device, self.cfg.amp):
-            z = self.model(x.float() / 255.0 if not x.is_floating_point() else x)
-        return z.float().view(*lead, -1)
-
-    def _em(self, z_seq: torch.Tensor) -> torch.Tensor:
-        # cuDNN's RNN backward refuses eval mode; the frozen Em needs input gradients only
-        with torch.backends.cudnn.flags(enabled=False):
-            return self.motion.encode(z_seq)  # type: ignore[union-attr]
+        return at.encode(self.model, x, self.device, self.cfg.amp)
 
     def loss(self, i: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
         """Term ``i`` on a fresh batch: ``{"loss": ..., "z_std": ...}``."""
         kind, r = self.terms[i]
-        cfg = self.cfg
-        if kind == "cr":
-            x = self._frames(gen)
-            a = self._g(pose_preserving(x, gen, cfg.shift_px))
-            b = self._g(pose_preserving(x, gen, cfg.shift_px))
-            head = self.heads["proj_z"]
-            loss, z = info_nce(head(a), head(b), cfg.temperature), a
-        elif kind == "hcr":
-            x = self._clips(self.seq_len, gen)
-            za = self._g(pose_preserving(x, gen, cfg.shift_px))
-            zb = self._g(pose_preserving(x, gen, cfg.shift_px))
-            head = self.heads["proj_v"]
-            loss = info_nce(head(self._em(za)), head(self._em(zb)), cfg.temperature)
-            z = za.flatten(0, 1)
-        elif kind == "z":
+        cfg, em = self.cfg, lambda z: at.encode_motion(self.motion, z)
+        if kind in ("cr", "hcr"):  # two pose-preserving views; the other samples are negatives
+            x = (
+                at.frame_batch(self.clips, cfg.frames, gen)  # one frame per clip
+                if kind == "cr"
+                else at.clip_batch(self.clips, cfg.clips, self.seq_len, gen)
+            )
+            za = self._g(at.pose_preserving(x, gen, cfg.shift_px))
+            zb = self._g(at.pose_preserving(x, gen, cfg.shift_px))
+            head = self.heads[at.HEAD_OF[kind]]
+            a, b = (za, zb) if kind == "cr" else (em(za), em(zb))
+            loss, z = at.info_nce(head(a), head(b), cfg.temperature), za.flatten(0, -2)
+        elif kind == "z":  # L_z(tau) = |Tz(G(x)) - G(tau x)|
             assert r is not None
-            x = self._frames(gen).float() / 255.0
+            x = at.frame_batch(self.clips, cfg.frames, gen).float() / 255.0
             z = self._g(x)
-            z_tau = self._g(r.image(x))
-            loss = (self.nets[r.name](z) - z_tau).abs().mean()
-        else:
+            loss = (self.nets[r.name](z) - self._g(r.image(x))).abs().mean()
+        else:  # L_v(tau) = |Tv(Em(G(X))) - Em(G(tau X))|
             assert r is not None
-            x = self._clips(r.clip_length(self.seq_len), gen).float() / 255.0
+            x = at.clip_batch(self.clips, cfg.clips, r.clip_length(self.seq_len), gen)
+            x = x.float() / 255.0
             za = self._g(r.anchor_video(x))
-            zt = self._g(r.video(x))
-            loss = (self.nets[r.name](self._em(za)) - self._em(zt)).abs().mean()
+            loss = (self.nets[r.name](em(za)) - em(self._g(r.video(x)))).abs().mean()
             z = za.flatten(0, 1)
         # the guard reads batches of one frame per clip only (frames of a clip are alike)
         if kind in ("cr", "z") and cfg.collapse_guard > 0 and self.guard_std is not None:
-            loss = loss + cfg.collapse_guard * spread_hinge(z, self.guard_std)
+            loss = loss + cfg.collapse_guard * at.spread_hinge(z, self.guard_std)
         return {"loss": loss, "z_std": z.detach().std(dim=0).mean()}
 
 
@@ -215,18 +169,13 @@ def train(
     report_sets: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None,
     prior: PosePrior | None = None,
 ) -> dict:
-    """Adapt ``model`` (initialised from Gs) on unlabelled target ``clips``; resumable.
-
-    ``report_sets`` (``{name: (uint8 crops (N, 3, S, S), poses (N, 17, 3))}``, decoded with
-    ``prior``) are evaluated every ``cfg.eval_every`` steps for the learning curves of the
-    report; nothing in the run reads them.
-
-    ``provenance`` (:mod:`sa3dhp.provenance`) is stored in every checkpoint and, when given, an
-    existing checkpoint with another record is refused before anything is loaded.
+    """Adapt ``model`` (initialised from Gs) on unlabelled target ``clips``; resumable, and
+    refused when an existing checkpoint has another ``provenance`` (:mod:`sa3dhp.provenance`).
+    ``report_sets`` (``{name: (uint8 crops, poses)}``, decoded with ``prior``) are evaluated every
+    ``cfg.eval_every`` steps for the report's learning curves; nothing in the run reads them.
 
     Returns:
-        the mean of each term over the last quarter of the run (at least one step of each;
-        diagnostics, not selection).
+        the mean of each term over the last quarter of the run (diagnostics, not selection).
     """
     run_dir = Path(run_dir)
     ckpt = run_dir / "checkpoint.safetensors"
@@ -234,20 +183,17 @@ def train(
         check_provenance(ckpt, provenance, STAGE)
     dev = resolve_device(device)
     model = model.to(dev).eval()
-    backbone = set_trainable(model, cfg.trainable)
-    if motion_prior is not None:
-        motion_prior = motion_prior.to(dev).eval().requires_grad_(False)
-    nets = {k: v.to(dev).eval().requires_grad_(False) for k, v in nets.items()}
+    backbone = at.set_trainable(model, cfg.trainable)
+    motion_prior, nets = at.freeze_teachers(motion_prior, nets, dev)
     adapter = Adapter(cfg, model, motion_prior, nets, clips, dev, seed)
     if cfg.collapse_guard > 0:
-        # Gs's own spread: measured before a resumed run's weights are loaded, so a resumed
-        # run has the same floor as the straight one
-        adapter.guard_std = latent_spread(model, clips, 512, seed, dev)
+        # Gs's own spread, measured before a resumed run's weights are loaded
+        adapter.guard_std = at.latent_spread(model, clips, 512, seed, dev)
     opts = {
         f"loss{i}": adam(adapter.params(i, backbone), adapter.lr(i))
         for i in range(len(adapter.terms))
     }
-    names = [adapter.name(i) for i in range(len(adapter.terms))]
+    names = [at.term_name(t) for t in adapter.terms]
     trainer = Trainer.for_stage(
         run_dir,
         cfg,
@@ -269,7 +215,7 @@ def train(
         opt = opts[f"loss{i}"]
         gen = step_generator(seed * 7907 + 11, step)
         seed_step(seed * 7907 + 11, step, 1)  # any global-RNG draw is keyed by the step
-        with deterministic(dev):
+        with at.deterministic(dev):
             out = adapter.loss(i, gen)
             opt.zero_grad(set_to_none=True)
             out["loss"].backward()
@@ -279,7 +225,7 @@ def train(
         return {names[i]: out["loss"], "z_std": out["z_std"]}
 
     def evaluate() -> dict:
-        return report(model, prior, report_sets, dev)  # type: ignore[arg-type]
+        return at.report(model, prior, report_sets, dev)  # type: ignore[arg-type]
 
     trainer.fit(train_step, start, evaluate if report_sets else None, cfg.eval_every)
     return {n: round(sum(v) / len(v), 5) for n, v in tail.items() if v}

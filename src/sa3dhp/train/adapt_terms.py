@@ -1,6 +1,13 @@
 """The building blocks of adaptation (:mod:`sa3dhp.train.adapt`): InfoNCE with its projection
 head and pose-preserving augmentation (L_CR, L_HCR), our collapse guard, the named loss sets and
-their parsing, which blocks train, the AdaBN baseline, and the report-only metrics."""
+their parsing, which blocks train and the frozen teachers, G and Em on crop batches, the
+batches, determinism, the AdaBN baseline, and the report-only metrics.
+
+Determinism: the projection heads start from the run seed (not the global RNG), every batch and
+augmentation of step ``k`` comes from ``(seed, k)``, the global RNGs are reseeded from
+``(seed, k)`` at every step, and on CUDA cuDNN is restricted to deterministic algorithms
+(:func:`deterministic`); two runs of the same command, and a killed run resumed, give the same
+weights."""
 
 from __future__ import annotations
 
@@ -13,6 +20,7 @@ from torch import nn
 
 from sa3dhp import relations as rel
 from sa3dhp.data.augment import augment_images
+from sa3dhp.device import autocast
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.motion_prior import MOTION_DIM
 from sa3dhp.models.pose_prior import LATENT_DIM, PosePrior
@@ -121,6 +129,41 @@ def parse_losses(losses: list[str] | tuple[str, ...]) -> list[tuple[str, rel.Rel
 def relation_names(losses: list[str] | tuple[str, ...]) -> list[str]:
     """The relation networks a loss list needs."""
     return [r.name for _, r in parse_losses(losses) if r is not None]
+
+
+#: The projection head of each contrastive term kind.
+HEAD_OF = {"cr": "proj_z", "hcr": "proj_v"}
+
+
+def term_name(term: tuple[str, rel.Relation | None]) -> str:
+    """Log name of a parsed term, e.g. ``L_z(flip)``, ``L_CR``."""
+    kind, r = term
+    return {"cr": "L_CR", "hcr": "L_HCR"}.get(kind, f"L_{kind}({r.name if r else ''})")
+
+
+def freeze_teachers(
+    motion_prior: nn.Module | None, nets: dict[str, nn.Module], device: torch.device
+) -> tuple[nn.Module | None, dict[str, nn.Module]]:
+    """Em and the relation networks on ``device``, in eval mode, without gradients."""
+    if motion_prior is not None:
+        motion_prior = motion_prior.to(device).eval().requires_grad_(False)
+    return motion_prior, {k: v.to(device).eval().requires_grad_(False) for k, v in nets.items()}
+
+
+def encode(model: nn.Module, x: torch.Tensor, device: torch.device, amp: bool) -> torch.Tensor:
+    """G on uint8 or float crops ``(..., 3, S, S)`` -> ``(..., 32)`` float32."""
+    lead = x.shape[:-3]
+    x = x.flatten(0, len(lead) - 1).to(device) if len(lead) > 1 else x.to(device)
+    with autocast(device, amp):
+        z = model(x.float() / 255.0 if not x.is_floating_point() else x)
+    return z.float().view(*lead, -1)
+
+
+def encode_motion(motion_prior: nn.Module, z_seq: torch.Tensor) -> torch.Tensor:
+    """Em of latent sequences ``(B, T, 32)`` -> ``(B, 128)``, with input gradients."""
+    # cuDNN's RNN backward refuses eval mode; the frozen Em needs input gradients only
+    with torch.backends.cudnn.flags(enabled=False):
+        return motion_prior.encode(z_seq)
 
 
 def set_trainable(model: ImageToLatent, blocks: list[str]) -> list[nn.Parameter]:

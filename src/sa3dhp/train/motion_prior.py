@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from sa3dhp.data import splits
+from sa3dhp.data.augment import augment_poses
 from sa3dhp.data.clips import clip_array, sample_windows
 from sa3dhp.inference import load_frozen
 from sa3dhp.models.motion_prior import MotionPrior
@@ -25,7 +26,6 @@ from sa3dhp.models.pose_prior import PosePrior
 from sa3dhp.prior_metrics import motion_reconstruction
 from sa3dhp.train.distributed import init_distributed
 from sa3dhp.train.optim import adam
-from sa3dhp.train.pose_prior_terms import augment_poses
 from sa3dhp.train.sampling import step_generator
 from sa3dhp.train.trainer import Trainer
 

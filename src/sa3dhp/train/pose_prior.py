@@ -48,18 +48,13 @@ import torch
 from sa3dhp import kinematics as kin
 from sa3dhp import plausibility
 from sa3dhp.data import splits
+from sa3dhp.data.augment import augment_poses, random_roll
 from sa3dhp.inference import POSE_PRIOR_STAGE, load_pose_prior
 from sa3dhp.models.pose_prior import LATENT_DIM, LatentCritic, PosePrior
 from sa3dhp.prior_metrics import pose_reconstruction
 from sa3dhp.train.distributed import init_distributed
 from sa3dhp.train.optim import adam
-from sa3dhp.train.pose_prior_terms import (
-    augment_poses,
-    critic_loss,
-    generator_adv_loss,
-    random_roll,
-    sliced_wasserstein,
-)
+from sa3dhp.train.pose_prior_terms import critic_loss, generator_adv_loss, sliced_wasserstein
 from sa3dhp.train.sampling import EpochSampler, step_generator
 from sa3dhp.train.trainer import Trainer
 

@@ -29,16 +29,22 @@ import torch
 
 from sa3dhp import relations as rel
 from sa3dhp.checkpoint import CheckpointError, checkpoint_info, load_weights, save_checkpoint
-from sa3dhp.models.motion_prior import MOTION_DIM, MotionPrior
-from sa3dhp.models.pose_prior import LATENT_DIM, PosePrior
+from sa3dhp.inference import RELATION_STAGE, load_relation
+from sa3dhp.inference import relation_arch as arch_of
+from sa3dhp.inference import relation_checkpoint as checkpoint_path
+from sa3dhp.models.motion_prior import MotionPrior
+from sa3dhp.models.pose_prior import PosePrior
 from sa3dhp.models.relation_net import RelationNet
 from sa3dhp.provenance import check as check_provenance
+from sa3dhp.relation_pairs import RelationData, build_pairs, decode_error, relative_error
 from sa3dhp.train.logging import RunLogger
 from sa3dhp.train.optim import adam
-from sa3dhp.train.relation_pairs import RelationData, build_pairs, decode_error, relative_error
 from sa3dhp.train.sampling import cosine_lr
 
-STAGE = "relation_net"
+STAGE = RELATION_STAGE
+#: ``load_relation(run_dir, name, hidden)``: a trained relation network, frozen
+#: (:func:`sa3dhp.inference.load_relation`).
+load = load_relation
 
 #: The relations the demo distils (the supplement's ablation rows).
 DEMO_RELATIONS = ("flip", "flip+inplane50", "flip-backward", "slow-backward")
@@ -59,26 +65,6 @@ class RelationsConfig:
     score_poses: int = 4_000  # held-out poses / windows scored per candidate
     reference_poses: int = 20_000  # plausibility reference set (training poses)
     log_every: int = 100
-
-
-def space_of(relation: rel.Relation) -> str:
-    """``"v"`` (motion latents, Tv) for relations acting on time, else ``"z"`` (Tz)."""
-    return "v" if relation.is_temporal else "z"
-
-
-def arch_of(name: str, hidden: int) -> dict:
-    """The architecture fields a relation checkpoint must match."""
-    r = rel.get(name)
-    return {
-        "relation": r.name,
-        "dim": MOTION_DIM if r.is_temporal else LATENT_DIM,
-        "hidden": hidden,
-    }
-
-
-def checkpoint_path(run_dir: str | Path, name: str) -> Path:
-    """Where the network of relation ``name`` lives."""
-    return Path(run_dir) / f"{rel.get(name).name}.safetensors"
 
 
 def parse_relations(names: str | list[str] | tuple[str, ...]) -> list[str]:
@@ -179,7 +165,7 @@ def train(
             cfg.windows_per_clip, rseed + 1,
         )  # fmt: skip
         m = {
-            "space": space_of(relation),
+            "space": relation.space,
             "held_out_relative_error": relative_error(net(val["u"]), val["u_tau"], val["u"]),
             **decode_error(net, val, pose_prior, motion_prior),
             "train_time_s": elapsed,
@@ -191,17 +177,3 @@ def train(
         out[name] = all_metrics[name] = m
         metrics_path.write_text(json.dumps(all_metrics, indent=1) + "\n")
     return out
-
-
-def load_relation(run_dir: str | Path, name: str, hidden: int) -> RelationNet:
-    """A trained relation network (eval mode, frozen).
-
-    Raises:
-        CheckpointError: one line naming the file when it is missing or does not match.
-    """
-    path = checkpoint_path(run_dir, name)
-    arch = arch_of(name, hidden)
-    weights = load_weights(path, STAGE, arch)
-    net = RelationNet(arch["dim"], hidden)
-    net.load_state_dict(weights["T"])
-    return net.eval().requires_grad_(False)

@@ -20,8 +20,7 @@ def adaptation_diagnostics(cfg: Config, checkpoints: dict[str, Path], n: int = 2
     ``mean |Tz(G(x)) - G(tau x)|`` for each trained spatial relation of the config, and the
     spread of G(x) across crops (``z_std``, a collapse check)."""
     from sa3dhp import relations as rel
-    from sa3dhp.inference import load_image_model
-    from sa3dhp.train import relations as trel
+    from sa3dhp.inference import load_image_model, load_relation
 
     images = load_split(cfg.data, "target_val").images
     idx = np.random.default_rng(cfg.seed).choice(len(images), min(n, len(images)), replace=False)
@@ -31,7 +30,7 @@ def adaptation_diagnostics(cfg: Config, checkpoints: dict[str, Path], n: int = 2
     nets = {}
     for r in spatial:
         try:
-            nets[r] = trel.load_relation(run_dir, r, cfg.relations.hidden)
+            nets[r] = load_relation(run_dir, r, cfg.relations.hidden)
         except CheckpointError:
             continue
     out = {}

@@ -11,15 +11,10 @@ import torch
 
 from sa3dhp import relations as rel
 from sa3dhp.data import splits
+from sa3dhp.data.augment import augment_poses
 from sa3dhp.models.motion_prior import MotionPrior
 from sa3dhp.models.pose_prior import LATENT_DIM, PosePrior
 from sa3dhp.models.relation_net import RelationNet
-from sa3dhp.train.pose_prior_terms import augment_poses
-
-STAGE = "relation_net"
-
-#: The relations the demo distils (the supplement's ablation rows).
-DEMO_RELATIONS = ("flip", "flip+inplane50", "flip-backward", "slow-backward")
 
 
 @torch.no_grad()
