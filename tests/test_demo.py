@@ -64,6 +64,13 @@ def test_demo_writes_every_row_and_the_report(demo_run):
     stages = ("pose_prior", "motion_prior", "source", "relations", "adapt")
     assert all(0 < timings[s] <= timings["total"] for s in stages)  # each stage ran, and
     assert sum(v for k, v in timings.items() if k != "total") <= timings["total"] + 1  # adds up
+    import torch
+
+    from sa3dhp.device import cpu_has_native_bf16
+
+    # the timings say on what they were measured
+    assert results["machine"]["torch"] == torch.__version__
+    assert results["machine"]["native_bf16"] is cpu_has_native_bf16()
     md = (out / "results.md").read_text()
     assert "| Ours, adapted |" in md and "| Constant: mean pose of the source labels |" in md
     html = (out / "report.html").read_text()

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from sa3dhp.config import Config, save_config
+from sa3dhp.device import machine
 
 FIGURE_RELATIONS = (
     "flip",
@@ -192,6 +193,7 @@ def run_demo(cfg: Config) -> dict:
         "stress": stress,
         "diagnostics": diagnostics,
         "timings_s": timings,
+        "machine": machine(),
         "world": str(world),
         "relations_figure": str(figure),
         **results,

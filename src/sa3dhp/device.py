@@ -52,6 +52,27 @@ def cpu_has_native_bf16() -> bool:
         return False
 
 
+def machine() -> dict:
+    """What a measured time depends on: CPU model and threads, native bf16, the GPU if any, and
+    the torch version (recorded beside every results table's timings)."""
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "threads": torch.get_num_threads(),
+        "native_bf16": cpu_has_native_bf16(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "torch": torch.__version__,
+    }
+
+
 def autocast(
     device: torch.device, enabled: bool = True, dtype: torch.dtype = torch.bfloat16
 ) -> contextlib.AbstractContextManager:
