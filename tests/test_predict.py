@@ -86,13 +86,44 @@ def test_jsonl_has_one_object_per_frame_with_the_documented_fields(
     assert [ln["frame"] for ln in lines] == list(range(24))
     assert lines[5]["people"] == [] and lines[6]["people"] == []
     person = lines[0]["people"][0]
-    assert set(person) == {"track", "box", "score", "pose_mm", "joints_2d"}
+    assert set(person) == {"track", "box", "score", "filled", "pose_mm", "joints_2d"}
+    assert person["filled"] is False
     assert np.array(person["pose_mm"]).shape == (17, 3)
     assert np.array(person["joints_2d"]).shape == (17, 2)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["frames"] == 24 and summary["people"] == 22
     assert summary["frames_without_person"] == 2
     assert not list(tmp_path.glob(".pred.partial-*"))
+
+
+def test_fill_gaps_carries_a_tracks_last_box_over_short_misses_only(
+    video_files, tiny_model, tmp_path
+):
+    _, files = video_files
+    boxes = json.loads(files["boxes"].read_text())
+    for f in (5, 6, *range(10, 18)):  # a 2-frame and an 8-frame miss
+        del boxes[str(f)]
+    boxes["20"] = boxes["20"] + [[200, 10, 230, 70, 0.9]]  # a one-frame false positive
+    (tmp_path / "b.json").write_text(json.dumps(boxes))
+    out = tmp_path / "pred"
+    assert _predict(str(files["video"]), "--model", str(tiny_model), "--out", str(out),
+                    "--detector", "boxes", "--boxes", str(tmp_path / "b.json"),
+                    "--fill-gaps", "3") == 0  # fmt: skip
+    lines = [json.loads(ln) for ln in (out / "predictions.jsonl").read_text().splitlines()]
+    filled = [ln["frame"] for ln in lines if any(p["filled"] for p in ln["people"])]
+    assert filled == [5, 6, 10, 11, 12]  # up to 3 frames of each miss; the rest stays empty
+    assert [ln["people"] for ln in lines[13:18]] == [[]] * 5
+    truth = json.loads(files["boxes"].read_text())
+    for f in (5, 6, 10):  # the track's box moved on at its velocity, score 0, the same track
+        p = lines[f]["people"][0]
+        assert np.abs(np.array(p["box"]) - np.array(truth[str(f)][0][:4])).max() < 1.0
+        assert p["score"] == 0.0 and p["track"] == lines[4]["people"][0]["track"]
+    assert {p["track"] for ln in lines for p in ln["people"][:1]} == {0}  # found again: one track
+    assert len(lines[21]["people"]) == 1  # the one-frame false positive is not carried
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["filled_boxes"] == 5 and summary["fill_gaps"] == 3
+    assert _predict(str(files["video"]), "--model", str(tiny_model), "--out", str(tmp_path / "x"),
+                    "--fill-gaps", "-1") == 2  # fmt: skip
 
 
 def test_hog_finds_the_person_and_its_joints_stay_in_the_crop(tiny_model, tmp_path):
@@ -231,6 +262,23 @@ def test_tracker_keeps_ids_and_starts_new_ones():
     assert tracker.update(np.stack([a, b])).tolist() == [0, 1]
     assert tracker.update(np.stack([b + 1, a + 1])).tolist() == [1, 0]
     assert tracker.update(np.stack([a + 2, a + 100])).tolist() == [0, 2]
+
+
+def test_tracker_follows_a_moving_box_over_a_gap():
+    tracker, box = IoUTracker(), np.array([0, 0, 10, 20.0])
+    step = np.array([4.0, 0, 4, 0])  # 4 px a frame: after a 2-frame miss, 12 px from its last box
+    assert [tracker.update(box[None] + f * step)[0] for f in range(4)] == [0, 0, 0, 0]
+    assert len(tracker.missed(5)[0]) == 0  # not missed
+    tracker.update(np.zeros((0, 4)))
+    tracker.update(np.zeros((0, 4)))
+    ids, boxes = tracker.missed(5)
+    assert ids.tolist() == [0] and np.allclose(boxes[0], box + 5 * step)
+    assert tracker.missed(1)[0].tolist() == []  # missed for 2 frames: beyond a gap of 1
+    assert tracker.update(box[None] + 6 * step).tolist() == [0]  # found again where expected
+    fresh = IoUTracker()
+    fresh.update(box[None])
+    fresh.update(np.zeros((0, 4)))
+    assert fresh.missed(5)[0].tolist() == []  # seen once: a false positive is not carried
 
 
 def test_one_euro_removes_jitter_and_follows_motion():

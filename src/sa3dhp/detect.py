@@ -91,6 +91,17 @@ class HogDetector:
         self.stride = int(stride)
 
     def __call__(self, frame: np.ndarray, index: int = 0) -> Boxes:
+        boxes, scores = self.windows(frame)
+        keep = scores >= self.min_score
+        boxes, scores = boxes[keep], scores[keep]
+        order = nms(boxes, scores)
+        boxes, scores = boxes[order], scores[order]
+        order = suppress_nested(boxes, scores)
+        return boxes[order], scores[order]
+
+    def windows(self, frame: np.ndarray) -> Boxes:
+        """Every window OpenCV's HOG keeps (SVM margin >= 0, grouped), as person boxes with their
+        margins, before ``min_score``, NMS and nested-box suppression."""
         scale = max(1.0, self.min_height / frame.shape[0])
         img = cv2.resize(frame, None, fx=scale, fy=scale) if scale > 1 else frame
         rects, weights = self.hog.detectMultiScale(
@@ -104,12 +115,7 @@ class HogDetector:
         # the window has a margin around the person: keep its centre, shrink to the person
         cy, ph = y + h / 2, h * HOG_PERSON_SHARE
         boxes = np.stack([x + w * 0.1, cy - ph / 2, x + w * 0.9, cy + ph / 2], axis=1)
-        keep = scores >= self.min_score
-        boxes, scores = boxes[keep], scores[keep]
-        order = nms(boxes, scores)
-        boxes, scores = boxes[order], scores[order]
-        order = suppress_nested(boxes, scores)
-        return boxes[order], scores[order]
+        return boxes, scores
 
 
 class TorchvisionDetector:

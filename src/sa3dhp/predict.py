@@ -6,8 +6,8 @@ the 17x3 pose in batches (:mod:`sa3dhp.inference`), optionally smooth each track
 (:mod:`sa3dhp.smooth`), and write, into ``--out``:
 
 * ``predictions.jsonl``: one object per frame, ``{"source": file, "frame": i, "people":
-  [{"track", "box": [x0, y0, x1, y1], "score", "pose_mm": 17 x [x, y, z], "joints_2d": 17 x
-  [u, v]}]}``;
+  [{"track", "box": [x0, y0, x1, y1], "score", "filled", "pose_mm": 17 x [x, y, z],
+  "joints_2d": 17 x [u, v]}]}`` (``filled``: the box was carried forward by ``--fill-gaps``);
 * ``predictions.npz``: the same, one row per person and frame (:data:`NPZ_KEYS`);
 * ``summary.json``: inputs, frames, people found, frames without a person, timings;
 * with ``--render``: ``<name>.mp4`` per video and ``<name>.png`` per image (:mod:`sa3dhp.overlay`).
@@ -49,7 +49,8 @@ NPZ_KEYS = {
     "frame": "(N,) int: frame index in that input (0 for an image)",
     "track": "(N,) int: track id within that input",
     "box": "(N, 4) float: x0, y0, x1, y1 in image pixels",
-    "score": "(N,) float: the detector's score",
+    "score": "(N,) float: the detector's score (0 for a filled box)",
+    "filled": "(N,) bool: the box is a track's last one, carried over a detector miss",
     "pose_mm": "(N, 17, 3) float: root-relative pose, camera frame, mm",
     "joints_2d": "(N, 17, 2) float: the pose's joints in image pixels",
 }
@@ -66,6 +67,7 @@ class PredictOptions:
     min_score: float | None = None  # detector score threshold (default: the detector's own)
     hog_stride: int = 4  # HOG's window step: 8 is about 2.5x faster and finds fewer people
     max_people: int = 0  # keep the best N boxes per frame (0: all)
+    fill_gaps: int = 0  # videos: a track missed for up to N frames keeps its last box
     batch: int = 64
     smooth: bool = False  # One-Euro filter over each track's poses
     render: bool = False
@@ -80,6 +82,7 @@ class _Rows:
     track: list[int] = field(default_factory=list)
     box: list[np.ndarray] = field(default_factory=list)
     score: list[float] = field(default_factory=list)
+    filled: list[bool] = field(default_factory=list)
     pose_mm: list[np.ndarray] = field(default_factory=list)
 
 
@@ -183,7 +186,9 @@ def _run(
         fps_of[item.name] = _fps(item)
         crops: list[np.ndarray] = []
         n = 0
-        for people in people_in(item, detector, crop_scale, model.size, opts.max_people):
+        for people in people_in(
+            item, detector, crop_scale, model.size, opts.max_people, fill_gaps=opts.fill_gaps
+        ):
             if len(people.boxes) == 0:
                 no_person += 1
             for i in range(len(people.boxes)):
@@ -193,6 +198,7 @@ def _run(
                 rows.track.append(int(people.tracks[i]))
                 rows.box.append(people.boxes[i])
                 rows.score.append(float(people.scores[i]))
+                rows.filled.append(bool(people.filled[i]))
             if len(crops) >= opts.batch:
                 t1 = time.perf_counter()
                 rows.pose_mm += list(model(np.stack(crops)))
@@ -221,6 +227,8 @@ def _run(
         "frames": total,
         "people": len(arrays["frame"]),
         "frames_without_person": no_person,
+        "filled_boxes": int(arrays["filled"].sum()),
+        "fill_gaps": opts.fill_gaps,
         "detector": opts.detector,
         "crop_scale": crop_scale,
         "crop_size": model.size,
@@ -238,6 +246,7 @@ def _arrays(rows: _Rows) -> dict[str, np.ndarray]:
         "track": np.array(rows.track, np.int64),
         "box": np.array(rows.box, np.float32).reshape(-1, 4),
         "score": np.array(rows.score, np.float32),
+        "filled": np.array(rows.filled, bool),
         "pose_mm": np.array(rows.pose_mm, np.float32).reshape(-1, sk.NUM_JOINTS, 3),
     }
 
@@ -264,6 +273,7 @@ def _write_jsonl(path: Path, arrays: dict[str, np.ndarray], frames_of: dict[str,
                         "track": int(arrays["track"][r]),
                         "box": [round(float(v), 1) for v in arrays["box"][r]],
                         "score": round(float(arrays["score"][r]), 3),
+                        "filled": bool(arrays["filled"][r]),
                         "pose_mm": np.round(arrays["pose_mm"][r], 1).tolist(),
                         "joints_2d": np.round(arrays["joints_2d"][r], 1).tolist(),
                     }

@@ -29,6 +29,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     if args.batch < 1:
         raise ValueError(f"--batch {args.batch}: must be at least 1")
+    if args.fill_gaps < 0:
+        raise ValueError(f"--fill-gaps {args.fill_gaps}: must be 0 (off) or more frames")
     opts = PredictOptions(
         detector=args.detector,
         boxes=args.boxes,
@@ -36,6 +38,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         min_score=args.min_score,
         hog_stride=args.hog_stride,
         max_people=args.max_people,
+        fill_gaps=args.fill_gaps,
         batch=args.batch,
         smooth=args.smooth,
         render=args.render,
@@ -107,6 +110,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="HOG's window step (4: finds more people; 8: about 2.5x faster)",
     )
     p.add_argument("--max-people", type=int, default=0, help="best N boxes per frame (0: all)")
+    p.add_argument(
+        "--fill-gaps",
+        type=int,
+        default=0,
+        metavar="N",
+        help="videos: a track the detector misses for up to N frames keeps its last box there "
+        "(written with filled: true, score 0; default 0: off)",
+    )
     p.add_argument(
         "--crop-scale", type=float, default=None, help="crop side / box height (default: model's)"
     )

@@ -1,0 +1,88 @@
+"""Choose the HOG detector's settings on *validation* videos (seeds 310-312), never on the
+videos of ``benchmarks/predict_video.py`` (seeds 200-202), which only report the chosen setting.
+
+    .venv/bin/python benchmarks/hog_validation.py
+
+Each video is 640x480 with a 300-pixel person crop, 120 frames, target look, as the benchmark's.
+HOG runs once per frame and window step (every window with its SVM margin kept); the settings
+are then applied offline, exactly as ``sa3dhp.detect.HogDetector`` and ``sa3dhp.people`` apply
+them: a minimum margin, NMS and nested-box suppression, the IoU tracker, and the gap filling of
+``predict --fill-gaps N`` (a track missed for up to N frames keeps its last box). A frame counts
+as found when a box has IoU > 0.5 with the true box. Writes
+``benchmarks/results/hog_validation.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from sa3dhp.data.video import synthetic_video, write_synthetic_video
+from sa3dhp.data.world import WorldConfig
+from sa3dhp.detect import HogDetector, nms, suppress_nested
+from sa3dhp.media import read_video
+from sa3dhp.track import IoUTracker, iou
+
+SEEDS = (310, 311, 312)
+
+
+def _found(per_frame: list, truth: np.ndarray, min_score: float, gaps: int) -> float:
+    tracker, found, filled = IoUTracker(max_age=max(10, gaps)), 0, 0
+    for f, (boxes, scores) in enumerate(per_frame):
+        keep = scores >= min_score
+        boxes, scores = boxes[keep], scores[keep]
+        order = nms(boxes, scores)
+        boxes, scores = boxes[order], scores[order]
+        order = suppress_nested(boxes, scores)
+        boxes = boxes[order]
+        tracker.update(boxes)
+        _, extra = tracker.missed(gaps) if gaps else (None, np.zeros((0, 4)))
+        if len(boxes) and len(extra):  # as sa3dhp.people.people_in
+            extra = extra[iou(extra, boxes).max(axis=1) < 0.1]
+        filled += len(extra)
+        allb = np.concatenate([boxes.reshape(-1, 4), extra.reshape(-1, 4)])
+        if len(allb) and iou(allb, truth[f : f + 1]).max() > 0.5:
+            found += 1
+    return found / len(per_frame), filled
+
+
+def main() -> None:
+    world = WorldConfig()
+    out: dict = {"what": "HOG: share of validation frames where the person is found", "rows": []}
+    tmp = tempfile.mkdtemp()
+    for stride in (4, 8):
+        det = HogDetector(stride=stride)
+        raw, truths, t0 = [], [], time.perf_counter()
+        for seed in SEEDS:
+            video = synthetic_video(world, 120, 640, 480, person_px=300, seed=seed)
+            path = write_synthetic_video(video, Path(tmp) / f"v{seed}.mp4")["video"]
+            raw.append([det.windows(f) for f in read_video(path)])  # as predict reads it
+            truths.append(video.boxes)
+        seconds = time.perf_counter() - t0
+        for min_score in (0.5, 0.25, 0.0):
+            for gaps in (0, 5, 15):
+                res = [_found(r, t, min_score, gaps) for r, t in zip(raw, truths, strict=True)]
+                shares = [share for share, _ in res]
+                out["rows"].append(
+                    {
+                        "stride": stride,
+                        "min_score": min_score,
+                        "fill_gaps": gaps,
+                        "found_share": round(float(np.mean(shares)), 3),
+                        "per_video": [round(s, 3) for s in shares],
+                        "filled_boxes": sum(n for _, n in res),
+                    }
+                )
+        out[f"hog_seconds_per_frame_stride{stride}"] = round(seconds / (120 * len(SEEDS)), 3)
+    out["date"] = datetime.now(UTC).isoformat(timespec="seconds")
+    Path("benchmarks/results/hog_validation.json").write_text(json.dumps(out, indent=1) + "\n")
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
