@@ -8,14 +8,20 @@ before any run: the hinge and the L1 relation terms are both in latent units). E
 with the constant rows and Gs beside them, on target_val (where the two are compared) and on
 target_test (the final evaluation), with the label-free diagnostics on target_val crops.
 
-    .venv/bin/python benchmarks/adapt_guard.py
+    .venv/bin/python benchmarks/adapt_guard.py          # the demo's Gs
+    .venv/bin/python benchmarks/adapt_guard.py bench    # bench's Gs (after `make bench`)
 
-Writes ``benchmarks/results/adapt_guard.json`` and ``docs/adapt_guard_curves.png``.
+Writes ``benchmarks/results/adapt_guard.json`` and ``docs/adapt_guard_curves.png``; with
+``bench``, ``bench_adapt_guard.json`` and ``docs/bench_adapt_guard_curves.png``, the paper's
+objective being the bench's own ``adapted`` run (its curve is already on target_val every 100
+steps), the guard's run ``adapted_guard``, and the guard's run from the AdaBN model instead of
+Gs (``adapted_adabn_guard``), with the bench's settings otherwise.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,22 +30,38 @@ from sa3dhp.config import load_config
 from sa3dhp.demo import label_means, results_table
 from sa3dhp.runs import adaptation, diagnostics
 
-#: name -> (run directory under out/demo, overrides)
+#: profile -> name -> (run directory under the profile's out_dir, overrides)
 SETTINGS = {
-    "paper_objective": ("adapted_curve", []),
-    "collapse_guard": ("adapted_guard", ["adapt.collapse_guard=1.0"]),
+    "demo": {
+        "paper_objective": ("adapted_curve", ["adapt.eval_every=40"]),
+        "collapse_guard": ("adapted_guard", ["adapt.collapse_guard=1.0", "adapt.eval_every=40"]),
+    },
+    "bench": {
+        "paper_objective": ("adapted", []),
+        "collapse_guard": ("adapted_guard", ["adapt.collapse_guard=1.0"]),
+        # from the AdaBN model (Gs with target BatchNorm statistics; the statistics stay frozen)
+        "adabn_then_guard": ("adapted_adabn_guard", ["adapt.collapse_guard=1.0"]),
+    },
 }
+#: runs that start from another model than Gs: name -> that model's run directory
+START_FROM = {"adabn_then_guard": "adabn"}
 
 
 def main() -> None:
+    profile = sys.argv[1] if len(sys.argv) > 1 else "demo"
+    prefix = "" if profile == "demo" else f"{profile}_"
     checkpoints, runs = {}, {}
-    for name, (run, overrides) in SETTINGS.items():
-        cfg = load_config("demo", [*overrides, "adapt.eval_every=40"])
-        adaptation.adapt(cfg, run)
+    for name, (run, overrides) in SETTINGS[profile].items():
+        cfg = load_config(profile, overrides)
+        start = START_FROM.get(name)
+        source = pipeline.stage_dir(cfg, start) / "checkpoint.safetensors" if start else None
+        adaptation.adapt(cfg, run, source_ckpt=source)
         runs[name] = pipeline.stage_dir(cfg, run)
         checkpoints[name] = runs[name] / "checkpoint.safetensors"
-    cfg = load_config("demo")
+    cfg = load_config(profile)
     gs = {"source_only": pipeline.stage_dir(cfg, "source") / "checkpoint.safetensors"}
+    if profile != "demo":
+        gs["adabn"] = pipeline.stage_dir(cfg, "adabn") / "checkpoint.safetensors"
     out = {
         split: results_table(cfg, split, gs | checkpoints, label_means(cfg))
         for split in ("target_val", "target_test")
@@ -47,8 +69,9 @@ def main() -> None:
     out["diagnostics_target_val"] = diagnostics.adaptation_diagnostics(cfg, gs | checkpoints)
     out["collapse_guard"] = 1.0
     out["date"] = datetime.now(UTC).isoformat(timespec="seconds")
-    Path("benchmarks/results/adapt_guard.json").write_text(json.dumps(out, indent=1) + "\n")
-    report.training_curves(runs, "docs/adapt_guard_curves.png")
+    dest = Path(f"benchmarks/results/{prefix}adapt_guard.json")
+    dest.write_text(json.dumps(out, indent=1) + "\n")
+    report.training_curves(runs, f"docs/{prefix}adapt_guard_curves.png")
     print(json.dumps(out, indent=1))
 
 
