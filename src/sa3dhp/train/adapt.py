@@ -104,14 +104,11 @@ class Adapter:
         self.heads = at.projection_heads(self.terms, seed, cfg.proj_dim).to(device)
         at.check_terms(self.terms, motion_prior, nets)
 
-    def params(self, i: int, backbone: list[nn.Parameter]) -> list[nn.Parameter]:
-        """Parameters the optimiser of term ``i`` updates (with its projection head, if any)."""
+    def optimizer(self, i: int, backbone: list[nn.Parameter]) -> torch.optim.Optimizer:
+        """Term ``i``'s own Adam: the trainable blocks (and its projection head) at its lr."""
         head = at.HEAD_OF.get(self.terms[i][0])
-        return backbone + (list(self.heads[head].parameters()) if head else [])
-
-    def lr(self, i: int) -> float:
-        """Learning rate of term ``i``."""
-        return self.cfg.lr_contrastive if self.terms[i][0] in at.HEAD_OF else self.cfg.lr
+        params = backbone + (list(self.heads[head].parameters()) if head else [])
+        return adam(params, self.cfg.lr_contrastive if head else self.cfg.lr)
 
     def _g(self, x: torch.Tensor) -> torch.Tensor:
         return at.encode(self.model, x, self.device, self.cfg.amp)
@@ -189,10 +186,7 @@ def train(
     if cfg.collapse_guard > 0:
         # Gs's own spread, measured before a resumed run's weights are loaded
         adapter.guard_std = at.latent_spread(model, clips, 512, seed, dev)
-    opts = {
-        f"loss{i}": adam(adapter.params(i, backbone), adapter.lr(i))
-        for i in range(len(adapter.terms))
-    }
+    opts = {f"loss{i}": adapter.optimizer(i, backbone) for i in range(len(adapter.terms))}
     names = [at.term_name(t) for t in adapter.terms]
     trainer = Trainer.for_stage(
         run_dir,
