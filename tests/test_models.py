@@ -115,3 +115,24 @@ def test_random_roll_is_the_inplane_relation():
     assert torch.allclose(out[i : i + 1], expected, atol=1e-3)
     assert torch.allclose(out.norm(dim=-1), y.norm(dim=-1), atol=1e-3)  # a rotation
     assert torch.equal(random_roll(y, 50.0, 0.0, torch.Generator()), y)
+
+
+def test_no_init_builds_without_initialising_and_loading_restores_every_weight():
+    from torch.nn import init
+
+    from sa3dhp.models import no_init
+
+    torch.manual_seed(0)
+    ref = ImageToLatent("resnet18", weights=None, conv_channels=16, fc_hidden=16).eval()
+    before = init.kaiming_uniform_
+    state = torch.random.get_rng_state()
+    with no_init():
+        built = ImageToLatent("resnet18", weights=None, conv_channels=16, fc_hidden=16)
+    assert torch.equal(torch.random.get_rng_state(), state)  # nothing was drawn
+    assert init.kaiming_uniform_ is before  # the initialisers are back
+    built.load_state_dict(ref.state_dict())
+    x = torch.rand(2, 3, 64, 64)
+    assert torch.equal(built.eval()(x), ref(x))
+    with pytest.raises(RuntimeError), no_init():
+        raise RuntimeError("a failed build")
+    assert init.kaiming_uniform_ is before  # restored after an error too

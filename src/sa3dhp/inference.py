@@ -20,6 +20,7 @@ from torch import nn
 
 from sa3dhp import relations as rel
 from sa3dhp.checkpoint import CheckpointError, checkpoint_info, load_weights
+from sa3dhp.models import no_init
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.motion_prior import MOTION_DIM
 from sa3dhp.models.pose_prior import LATENT_DIM, PosePrior
@@ -50,7 +51,8 @@ def load_frozen(
         CheckpointError: missing, corrupt, another stage's, or another architecture.
     """
     arch = arch if arch is not None else checkpoint_info(path, stage)["arch"]
-    model = build(**arch)
+    with no_init():  # every weight is loaded next (strictly)
+        model = build(**arch)
     model.load_state_dict(load_weights(path, stage, arch)[name])
     return model.to(device).eval().requires_grad_(False)
 
@@ -81,13 +83,14 @@ def load_image_model(
         return model_file.load_model(checkpoint, device)
     info = checkpoint_info(checkpoint, G_STAGE)
     arch = info["arch"]
-    model = ImageToLatent(
-        arch["backbone"],
-        weights=None,
-        conv_channels=arch["conv_channels"],
-        fc_hidden=arch["fc_hidden"],
-        head=arch["head"],
-    )
+    with no_init():  # every weight is loaded next (strictly)
+        model = ImageToLatent(
+            arch["backbone"],
+            weights=None,
+            conv_channels=arch["conv_channels"],
+            fc_hidden=arch["fc_hidden"],
+            head=arch["head"],
+        )
     model.load_state_dict(load_weights(checkpoint, G_STAGE)["G"])
     prior = None
     if arch["head"] == "latent":

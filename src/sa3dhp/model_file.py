@@ -40,6 +40,7 @@ from sa3dhp import skeleton as sk
 from sa3dhp.checkpoint import CheckpointError, checkpoint_info, load_weights
 from sa3dhp.files import atomic_write
 from sa3dhp.inference import G_STAGE, POSE_PRIOR_STAGE
+from sa3dhp.models import no_init
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.pose_prior import PosePrior
 
@@ -202,8 +203,9 @@ def load_model(
     """
     meta = read_metadata(path)
     state = load_file(str(path))
-    model = ImageToLatent(**meta["arch"], weights=None)
-    prior = PosePrior(**meta["prior_arch"]) if meta["prior_arch"] is not None else None
+    with no_init():  # every weight is loaded below (strictly)
+        model = ImageToLatent(**meta["arch"], weights=None)
+        prior = PosePrior(**meta["prior_arch"]) if meta["prior_arch"] is not None else None
     try:
         model.load_state_dict({k[2:]: v for k, v in state.items() if k.startswith("G.")})
         if prior is not None:
