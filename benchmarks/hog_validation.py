@@ -24,8 +24,9 @@ import numpy as np
 
 from sa3dhp.data.video import synthetic_video, write_synthetic_video
 from sa3dhp.data.world import WorldConfig
-from sa3dhp.detect import HogDetector, nms, suppress_nested
+from sa3dhp.detect import HogDetector, select_people
 from sa3dhp.media import read_video
+from sa3dhp.people import gap_boxes
 from sa3dhp.track import IoUTracker, iou
 
 SEEDS = (310, 311, 312)
@@ -34,16 +35,9 @@ SEEDS = (310, 311, 312)
 def _found(per_frame: list, truth: np.ndarray, min_score: float, gaps: int) -> float:
     tracker, found, filled = IoUTracker(max_age=max(10, gaps)), 0, 0
     for f, (boxes, scores) in enumerate(per_frame):
-        keep = scores >= min_score
-        boxes, scores = boxes[keep], scores[keep]
-        order = nms(boxes, scores)
-        boxes, scores = boxes[order], scores[order]
-        order = suppress_nested(boxes, scores)
-        boxes = boxes[order]
+        boxes, _ = select_people(boxes, scores, min_score)
         tracker.update(boxes)
-        _, extra = tracker.missed(gaps) if gaps else (None, np.zeros((0, 4)))
-        if len(boxes) and len(extra):  # as sa3dhp.people.people_in
-            extra = extra[iou(extra, boxes).max(axis=1) < 0.1]
+        _, extra = gap_boxes(tracker, boxes, gaps) if gaps else (None, np.zeros((0, 4)))
         filled += len(extra)
         allb = np.concatenate([boxes.reshape(-1, 4), extra.reshape(-1, 4)])
         if len(allb) and iou(allb, truth[f : f + 1]).max() > 0.5:

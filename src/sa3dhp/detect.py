@@ -71,6 +71,17 @@ def suppress_nested(boxes: np.ndarray, scores: np.ndarray, cover: float = 0.6) -
     return np.array(keep, np.int64)
 
 
+def select_people(boxes: np.ndarray, scores: np.ndarray, min_score: float) -> Boxes:
+    """A detector's raw boxes ``(N, 4)`` and scores ``(N,)`` -> one box per person, best first:
+    those scoring at least ``min_score``, after NMS and nested-box suppression."""
+    keep = scores >= min_score
+    boxes, scores = boxes[keep], scores[keep]
+    order = nms(boxes, scores)
+    boxes, scores = boxes[order], scores[order]
+    order = suppress_nested(boxes, scores)
+    return boxes[order], scores[order]
+
+
 class HogDetector:
     """OpenCV's default HOG + linear-SVM people detector.
 
@@ -92,13 +103,7 @@ class HogDetector:
         self.stride = int(stride)
 
     def __call__(self, frame: np.ndarray, index: int = 0) -> Boxes:
-        boxes, scores = self.windows(frame)
-        keep = scores >= self.min_score
-        boxes, scores = boxes[keep], scores[keep]
-        order = nms(boxes, scores)
-        boxes, scores = boxes[order], scores[order]
-        order = suppress_nested(boxes, scores)
-        return boxes[order], scores[order]
+        return select_people(*self.windows(frame), self.min_score)
 
     def windows(self, frame: np.ndarray) -> Boxes:
         """Every window OpenCV's HOG keeps (SVM margin >= 0, grouped), as person boxes with their

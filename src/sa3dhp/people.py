@@ -30,6 +30,20 @@ class FramePeople:
     filled: np.ndarray
 
 
+def gap_boxes(
+    tracker: IoUTracker, boxes: np.ndarray, fill_gaps: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Track ids ``(M,)`` and boxes ``(M, 4)`` that gap filling adds to a frame whose detections
+    are ``boxes`` (after ``tracker.update(boxes)``): the tracks missed for up to ``fill_gaps``
+    frames at their expected boxes, except where a detection overlaps one (IoU >= 0.1: the
+    person found again, under a new track)."""
+    kept, last = tracker.missed(fill_gaps)
+    if len(boxes) and len(kept):
+        alone = iou(last, boxes).max(axis=1) < 0.1
+        kept, last = kept[alone], last[alone]
+    return kept, last
+
+
 def people_in(
     item: media_mod.Media,
     detector: Detector,
@@ -68,10 +82,7 @@ def people_in(
             tracks = tracker.update(boxes) if item.kind == "video" else np.arange(len(boxes))
             filled = np.zeros(len(boxes), bool)
             if fill_gaps > 0 and item.kind == "video":
-                kept, last = tracker.missed(fill_gaps)
-                if len(boxes) and len(kept):  # a detection there is this person, found again
-                    alone = iou(last, boxes).max(axis=1) < 0.1
-                    kept, last = kept[alone], last[alone]
+                kept, last = gap_boxes(tracker, boxes, fill_gaps)
                 boxes = np.concatenate([boxes, last.astype(np.float32)])
                 scores = np.concatenate([scores, np.zeros(len(kept), np.float32)])
                 tracks = np.concatenate([tracks, kept])
