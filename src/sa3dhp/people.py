@@ -19,8 +19,8 @@ from sa3dhp.track import IoUTracker, iou
 @dataclass
 class FramePeople:
     """One frame's people: ``N`` boxes ``(N, 4)``, scores ``(N,)``, track ids ``(N,)``, the
-    crops ``(N, S, S, 3)`` uint8, and ``filled`` ``(N,)`` bool: boxes carried forward from a
-    track's last detection by gap filling (score 0), not detected in this frame."""
+    crops ``(N, S, S, 3)`` uint8, and ``filled`` ``(N,)`` bool: boxes that gap filling put
+    where a track was expected (score 0), not detected in this frame."""
 
     index: int
     boxes: np.ndarray
@@ -57,8 +57,8 @@ def people_in(
 
     ``max_people`` keeps the detector's best N boxes per frame (0: all). ``fill_gaps`` (videos):
     a track seen in at least 3 frames and missed by the detector for up to N frames keeps its
-    last box in those frames (:meth:`sa3dhp.track.IoUTracker.missed`), unless a detection of
-    the frame overlaps that box (IoU >= 0.1: the person found again, under a new track). Frames
+    expected box in those frames (:func:`gap_boxes`), unless a detection of the frame overlaps
+    that box (IoU >= 0.1: the person found again, under a new track). Frames
     are decoded ``prefetch`` ahead in a background thread. A tqdm bar follows a video's frames.
     """
     if isinstance(detector, BoxesDetector):

@@ -50,7 +50,7 @@ NPZ_KEYS = {
     "track": "(N,) int: track id within that input",
     "box": "(N, 4) float: x0, y0, x1, y1 in image pixels",
     "score": "(N,) float: the detector's score (0 for a filled box)",
-    "filled": "(N,) bool: the box is a track's last one, carried over a detector miss",
+    "filled": "(N,) bool: the box is where a track was expected, over a detector miss",
     "pose_mm": "(N, 17, 3) float: root-relative pose, camera frame, mm",
     "joints_2d": "(N, 17, 2) float: the pose's joints in image pixels",
 }
@@ -65,9 +65,9 @@ class PredictOptions:
     boxes: str | None = None  # the boxes file of --detector boxes
     detector_weights: str | None = None  # a torchvision detector's state dict
     min_score: float | None = None  # detector score threshold (default: the detector's own)
-    hog_stride: int = 4  # HOG's window step: 8 is about 2.5x faster and finds fewer people
+    hog_stride: int = 4  # HOG's window step: 8 is about 3x faster (see detect.HogDetector)
     max_people: int = 0  # keep the best N boxes per frame (0: all)
-    fill_gaps: int = 0  # videos: a track missed for up to N frames keeps its last box
+    fill_gaps: int = 0  # videos: a track missed for up to N frames keeps its expected box
     batch: int = 64
     smooth: bool = False  # One-Euro filter over each track's poses
     render: bool = False

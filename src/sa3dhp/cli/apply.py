@@ -107,7 +107,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=4,
         choices=[4, 8],
-        help="HOG's window step (4: finds more people; 8: about 2.5x faster)",
+        help="HOG's window step (default 4; 8 is about 3x faster; benchmarks/hog_validation.py)",
     )
     p.add_argument("--max-people", type=int, default=0, help="best N boxes per frame (0: all)")
     p.add_argument(
@@ -115,8 +115,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=0,
         metavar="N",
-        help="videos: a track the detector misses for up to N frames keeps its last box there "
-        "(written with filled: true, score 0; default 0: off)",
+        help="videos: a track the detector misses for up to N frames keeps its box there, "
+        "moved on at the track's velocity (written with filled: true, score 0; default 0: off)",
     )
     p.add_argument(
         "--crop-scale", type=float, default=None, help="crop side / box height (default: model's)"
