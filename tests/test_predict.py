@@ -318,3 +318,11 @@ def test_folding_batchnorm_for_prediction_keeps_the_poses(tiny_model):
         )
     with pytest.raises(ValueError, match="eval mode"):
         fold_batchnorm(copy.deepcopy(model).train())
+
+
+def test_iou_by_hand():
+    a = np.array([[0, 0, 2, 2], [0, 0, 0, 0]], np.float32)
+    b = np.array([[1, 1, 3, 3], [5, 5, 6, 6], [0, 0, 2, 2]], np.float32)
+    want = np.array([[1 / 7, 0, 1], [0, 0, 0]])
+    assert np.allclose(iou(a, b), want)
+    assert iou(a, np.zeros((0, 4))).shape == (2, 0)

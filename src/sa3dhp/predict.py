@@ -1,9 +1,9 @@
 """``sa3dhp predict``: 3D poses of the people in a user's images and videos.
 
 Per input: read the frames (:mod:`sa3dhp.media`), find people and follow them across a video's
-frames, cut the model's crop from each box (:mod:`sa3dhp.people`), predict
-the 17x3 pose in batches (:mod:`sa3dhp.inference`), optionally smooth each track
-(:mod:`sa3dhp.smooth`), and write, into ``--out``:
+frames, cut the model's crop from each box (:mod:`sa3dhp.people`; in a background thread, a
+batch ahead), predict the 17x3 pose in batches (:mod:`sa3dhp.inference`), optionally smooth
+each track (:mod:`sa3dhp.smooth`), and write, into ``--out``:
 
 * ``predictions.jsonl``: one object per frame, ``{"source": file, "frame": i, "people":
   [{"track", "box": [x0, y0, x1, y1], "score", "filled", "pose_mm": 17 x [x, y, z],
@@ -186,9 +186,12 @@ def _run(
         fps_of[item.name] = _fps(item)
         crops: list[np.ndarray] = []
         n = 0
-        for people in people_in(
+        # decoding, detection, tracking and cropping run a batch ahead in a background thread,
+        # while this one runs G (both release the GIL in their native code)
+        found = people_in(
             item, detector, crop_scale, model.size, opts.max_people, fill_gaps=opts.fill_gaps
-        ):
+        )
+        for people in media_mod.prefetch(found, opts.batch):
             if len(people.boxes) == 0:
                 no_person += 1
             for i in range(len(people.boxes)):
@@ -261,22 +264,21 @@ def _smooth(arrays: dict[str, np.ndarray], fps_of: dict[str, float]) -> np.ndarr
 
 
 def _write_jsonl(path: Path, arrays: dict[str, np.ndarray], frames_of: dict[str, int]) -> None:
+    # rounded and turned into Python lists once for all rows, not row by row
+    cols = {
+        "track": arrays["track"].tolist(),
+        "box": np.round(arrays["box"].astype(np.float64), 1).tolist(),
+        "score": np.round(arrays["score"].astype(np.float64), 3).tolist(),
+        "filled": arrays["filled"].tolist(),
+        "pose_mm": np.round(arrays["pose_mm"].astype(np.float64), 1).tolist(),
+        "joints_2d": np.round(arrays["joints_2d"].astype(np.float64), 1).tolist(),
+    }
+    frame, source = arrays["frame"].tolist(), arrays["source"].tolist()
     with path.open("w") as f:
         for name, n in frames_of.items():
-            sel = np.flatnonzero(arrays["source"] == name)
             by_frame: dict[int, list[int]] = {}
-            for r in sel:
-                by_frame.setdefault(int(arrays["frame"][r]), []).append(int(r))
+            for r in (r for r, s in enumerate(source) if s == name):
+                by_frame.setdefault(frame[r], []).append(r)
             for i in range(n):
-                people = [
-                    {
-                        "track": int(arrays["track"][r]),
-                        "box": [round(float(v), 1) for v in arrays["box"][r]],
-                        "score": round(float(arrays["score"][r]), 3),
-                        "filled": bool(arrays["filled"][r]),
-                        "pose_mm": np.round(arrays["pose_mm"][r], 1).tolist(),
-                        "joints_2d": np.round(arrays["joints_2d"][r], 1).tolist(),
-                    }
-                    for r in by_frame.get(i, [])
-                ]
+                people = [{k: v[r] for k, v in cols.items()} for r in by_frame.get(i, [])]
                 f.write(json.dumps({"source": name, "frame": i, "people": people}) + "\n")
