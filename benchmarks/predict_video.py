@@ -13,9 +13,9 @@ Exports the G run as a model file (``sa3dhp export model``), then, on target-loo
   the share of frames where the person is found (IoU > 0.5 with the true box), overall and per
   video, the share of the found people's 2D joints inside their boxes, and the end-to-end
   frames per second. Twelve videos (seeds 200-211, one subject and motion each): the first
-  three alone, the set of earlier runs, found 83.3 % while the three validation videos of
-  ``benchmarks/hog_validation.py`` found 96.4 % (0.89, 1.0 and 1.0 per video): the share
-  depends on each video's motion, so three videos are too few to estimate it;
+  three alone, the set of earlier runs, found 83.3 % while the three validation videos of an
+  earlier ``benchmarks/hog_validation.py`` found 96.4 % (0.89, 1.0 and 1.0 per video): the
+  share depends on each video's motion, so three videos are too few to estimate it;
 * ``throughput``: crops per second of ``predict`` with given boxes (decoding, cropping, G, the
   decoder and writing included; the detector excluded), against the bare backbones' forward
   pass at the same batch and crop size: G's network alone as trained, the same with its

@@ -90,9 +90,9 @@ class HogDetector:
         min_height: frames whose height is below this are upscaled to it first (the detector's
             window is 128 pixels tall).
         stride: step of the sliding window in pixels; 4 costs about 3x the time of 8. On the
-            synthetic validation videos (``benchmarks/hog_validation.py``, other seeds than
-            ``benchmarks/predict_video.py``'s) 4 found the person in 96.4 % of the frames and 8
-            in 96.1 %; an earlier measurement on another machine gave 90 % against 72 %.
+            twelve synthetic validation videos (``benchmarks/hog_validation.py``, other seeds
+            than ``benchmarks/predict_video.py``'s) 4 found the person in 80.1 % of the frames
+            and 8 in 77.7 %.
     """
 
     def __init__(self, min_score: float = 0.5, min_height: int = 480, stride: int = 4) -> None:
