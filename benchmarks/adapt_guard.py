@@ -1,11 +1,14 @@
-"""Adaptation with and without our collapse guard, from the demo's Gs (run `make demo` first).
+"""Adaptation with and without our options (the collapse guard; target BatchNorm statistics,
+``adapt.bn=target``), from the demo's Gs (run `make demo` first).
 
-Runs (or, when finished, reuses: runs are keyed by what made them) two adaptations with the
+Runs (or, when finished, reuses: runs are keyed by what made them) three adaptations with the
 demo's settings and target_val on the learning curve (``adapt.eval_every=40``, report only):
 the paper's objective (``out/demo/adapted_curve``, the same run as the demo's ``adapted``) and
 the same plus ``adapt.collapse_guard=1.0`` (``out/demo/adapted_guard``; the weight was fixed
-before any run: the hinge and the L1 relation terms are both in latent units). Evaluates both,
-with the constant rows and Gs beside them, on target_val (where the two are compared) and on
+before any run: the hinge and the L1 relation terms are both in latent units), and the paper's
+objective with ``adapt.bn=target`` (``out/demo/adapted_bn_target``: AdaBN's statistics before the
+first step, re-estimated every 40 steps; its cadence fixed before any run). Evaluates them,
+with the constant rows, Gs and AdaBN beside them, on target_val (where they are compared) and on
 target_test (the final evaluation), with the label-free diagnostics on target_val crops.
 
     .venv/bin/python benchmarks/adapt_guard.py          # the demo's Gs
@@ -15,7 +18,8 @@ Writes ``benchmarks/results/adapt_guard.json`` and ``docs/adapt_guard_curves.png
 ``bench``, ``bench_adapt_guard.json`` and ``docs/bench_adapt_guard_curves.png``, the paper's
 objective being the bench's own ``adapted`` run (its curve is already on target_val every 100
 steps), the guard's run ``adapted_guard``, and the guard's run from the AdaBN model instead of
-Gs (``adapted_adabn_guard``), with the bench's settings otherwise.
+Gs (``adapted_adabn_guard``) and ``adapted_bn_target`` (every 100 steps), with the bench's
+settings otherwise. Gs and AdaBN are the rows every option is read against.
 """
 
 from __future__ import annotations
@@ -35,12 +39,19 @@ SETTINGS = {
     "demo": {
         "paper_objective": ("adapted_curve", ["adapt.eval_every=40"]),
         "collapse_guard": ("adapted_guard", ["adapt.collapse_guard=1.0", "adapt.eval_every=40"]),
+        # target BatchNorm statistics, re-estimated every 40 steps (adapt.bn=target)
+        "bn_target": (
+            "adapted_bn_target",
+            ["adapt.bn=target", "adapt.bn_every=40", "adapt.eval_every=40"],
+        ),
     },
     "bench": {
         "paper_objective": ("adapted", []),
         "collapse_guard": ("adapted_guard", ["adapt.collapse_guard=1.0"]),
         # from the AdaBN model (Gs with target BatchNorm statistics; the statistics stay frozen)
         "adabn_then_guard": ("adapted_adabn_guard", ["adapt.collapse_guard=1.0"]),
+        # target BatchNorm statistics, re-estimated every 100 steps (adapt.bn=target)
+        "bn_target": ("adapted_bn_target", ["adapt.bn=target"]),
     },
 }
 #: runs that start from another model than Gs: name -> that model's run directory
@@ -59,9 +70,10 @@ def main() -> None:
         runs[name] = pipeline.stage_dir(cfg, run)
         checkpoints[name] = runs[name] / "checkpoint.safetensors"
     cfg = load_config(profile)
-    gs = {"source_only": pipeline.stage_dir(cfg, "source") / "checkpoint.safetensors"}
-    if profile != "demo":
-        gs["adabn"] = pipeline.stage_dir(cfg, "adabn") / "checkpoint.safetensors"
+    gs = {
+        "source_only": pipeline.stage_dir(cfg, "source") / "checkpoint.safetensors",
+        "adabn": pipeline.stage_dir(cfg, "adabn") / "checkpoint.safetensors",
+    }
     out = {
         split: results_table(cfg, split, gs | checkpoints, label_means(cfg))
         for split in ("target_val", "target_test")

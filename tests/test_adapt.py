@@ -50,7 +50,7 @@ def test_pose_preserving_keeps_shapes_and_range():
     assert not torch.allclose(out, x.float() / 255)
 
 
-def _tiny(tmp_path, losses, steps=4, seed=0, run="run", checkpoint_every=80, perturb=0):
+def _tiny(tmp_path, losses, steps=4, seed=0, run="run", checkpoint_every=80, perturb=0, **extra):
     torch.manual_seed(0)
     model = ImageToLatent("resnet18", weights="none", conv_channels=16, fc_hidden=16)
     motion = MotionPrior(hidden=8)
@@ -64,6 +64,7 @@ def _tiny(tmp_path, losses, steps=4, seed=0, run="run", checkpoint_every=80, per
         clips=2,
         log_every=1,
         checkpoint_every=checkpoint_every,
+        **extra,
     )
     before = {k: v.clone() for k, v in model.state_dict().items()}
     out = adapt.train(cfg, model, motion, nets, clips, Path(tmp_path) / run, seed, device="cpu")
@@ -196,3 +197,17 @@ def _tiny_guard(run_dir, guard) -> ImageToLatent:
     )
     adapt.train(cfg, model, None, nets, clips, run_dir, seed=0, device="cpu")
     return model
+
+
+def test_bn_target_refreshes_statistics_deterministically(tmp_path):
+    kwargs = {"bn": "target", "bn_every": 2, "adabn_frames": 64}
+    a, before, _ = _tiny(tmp_path, ["cr", "z:flip"], run="a", **kwargs)
+    b, _, _ = _tiny(tmp_path, ["cr", "z:flip"], run="b", perturb=3, **kwargs)
+    sa, sb = a.state_dict(), b.state_dict()
+    changed = {k for k in before if not torch.equal(before[k], sa[k])}
+    assert any("running_mean" in k and not k.startswith("layer2.") for k in changed)
+    weights = {k for k in changed if "running" not in k and "num_batches" not in k}
+    assert weights and all(k.startswith("layer2.") for k in weights)
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)  # refreshes are keyed by the step
+    with pytest.raises(ValueError, match=r"adapt\.bn='batch'"):
+        _tiny(tmp_path, ["z:flip"], run="c", steps=1, bn="batch")

@@ -211,6 +211,11 @@ def test_relation_networks_and_adaptation_are_keyed(tmp_path, cache):
     adaptation.adapt(cfg, losses=["cr"], force=True)
     record = checkpoint.checkpoint_info(ckpt, "image_to_latent")["provenance"]
     assert record["config"]["losses"] == ["cr"] and "relations/flip" not in record["parents"]
+    # the paper's BatchNorm handling records no AdaBN settings (older runs keep their record)
+    assert not {"bn", "bn_every", "adabn_frames"} & set(record["config"])
+    target = replace(cfg, adapt=replace(cfg.adapt, bn="target"))
+    keys = set(adaptation.adapt_record(target, ["cr"])["config"])
+    assert {"bn", "bn_every", "adabn_frames"} <= keys
     # AdaBN recomputes every time and records what made it
     adaptation.adabn(cfg)
     record = checkpoint.checkpoint_info(

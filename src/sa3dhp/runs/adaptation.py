@@ -68,8 +68,9 @@ def _needs_motion(losses: list[str]) -> bool:
 
 def adapt_record(cfg: Config, losses: list[str] | None = None, source_ckpt=None) -> dict:
     """Provenance record of an adaptation run: the ``adapt`` section with ``losses`` (without
-    ``adabn_frames``), seed, target_train, parents Gs (``init``), pose prior, motion prior (when
-    a term needs it) and each relation network used (``relations/NAME``)."""
+    ``adabn_frames``, ``bn`` and ``bn_every`` under the paper's ``bn=source``), seed,
+    target_train, parents Gs (``init``), pose prior, motion prior (when a term needs it) and
+    each relation network used (``relations/NAME``)."""
     from sa3dhp.train import adapt_terms
     from sa3dhp.train import relations as trel
 
@@ -90,7 +91,9 @@ def adapt_record(cfg: Config, losses: list[str] | None = None, source_ckpt=None)
         world=cfg.data,
         splits=["target_train"],
         parents=parents,
-        drop=("adabn_frames",),
+        # with the source statistics (the paper's), AdaBN's settings change nothing: they are
+        # left out, so runs made before the option existed keep their record
+        drop=("adabn_frames", "bn", "bn_every") if acfg.bn == "source" else (),
     )
 
 
@@ -181,9 +184,8 @@ def adabn(cfg: Config, run_name: str = pipeline.ADABN_DIR, source_ckpt=None) -> 
     save_config(cfg, run_dir)
     model, init = _source_model(cfg, source_ckpt)
     t0 = time.perf_counter()
-    frames = target_clips(cfg).flatten(0, 1)
-    keep = torch.randperm(len(frames), generator=torch.Generator().manual_seed(cfg.seed))
-    adapt_terms.adabn(model, frames[keep[: cfg.adapt.adabn_frames]], seed=cfg.seed)
+    frames = adapt_terms.target_frames(target_clips(cfg), cfg.adapt.adabn_frames, cfg.seed)
+    adapt_terms.adabn(model, frames, seed=cfg.seed)
     prior_path = pipeline.stage_dir(cfg, pipeline.POSE_PRIOR_DIR) / "checkpoint.safetensors"
     save_checkpoint(
         run_dir / "checkpoint.safetensors",

@@ -4,7 +4,9 @@ G starts from Gs; only the blocks in ``trainable`` (default torchvision ``layer2
 Res-3) receive updates; Dp, Em, and the relation networks Tz/Tv are frozen. Every BatchNorm stays
 in eval mode (running statistics of the source): the distillation batches hold frames of few
 clips, whose batch statistics would be far from the data's. Refreshing the statistics on the
-target instead is the separate AdaBN baseline (:func:`~sa3dhp.train.adapt_terms.adabn`).
+target instead is the separate AdaBN baseline (:func:`~sa3dhp.train.adapt_terms.adabn`), and our
+option ``bn="target"``: AdaBN's statistics before the first step, re-estimated every
+``bn_every`` steps as the trained block changes what the later BatchNorms see.
 
 Losses (``losses``; METHOD.md), each with its own Adam, stepped in alternation (step ``s``
 minimises loss ``s mod len(losses)``):
@@ -69,6 +71,11 @@ class AdaptConfig:
     # our collapse guard (0 = the paper's objective): + weight x mean_d max(0, s_d - std_d(G(x)))
     # on the lower-order batches (one frame per clip), s_d = Gs's spread on target_train frames
     collapse_guard: float = 0.0
+    # our BatchNorm option: "source" keeps Gs's source statistics throughout (the paper's);
+    # "target" re-estimates every BatchNorm's statistics on adabn_frames unlabelled target_train
+    # frames (AdaBN) before the first step and every bn_every steps with the current weights
+    bn: str = "source"
+    bn_every: int = 100
     # every N steps, log target_val MPJPE (labels: for the report only, never to choose a step
     # or a setting) and G's spread over those crops (label-free); 0: never
     eval_every: int = 0
@@ -182,6 +189,8 @@ def train(
     model = model.to(dev).eval()
     backbone = at.set_trainable(model, cfg.trainable)
     motion_prior, nets = at.freeze_teachers(motion_prior, nets, dev)
+    if cfg.bn not in ("source", "target"):
+        raise ValueError(f"adapt.bn={cfg.bn!r}: choose source (the paper's) or target")
     adapter = Adapter(cfg, model, motion_prior, nets, clips, dev, seed)
     if cfg.collapse_guard > 0:
         # Gs's own spread, measured before a resumed run's weights are loaded
@@ -203,10 +212,13 @@ def train(
     )
     start = trainer.resume()
     tail: dict[str, list[float]] = {n: [] for n in names}
+    bn_frames = at.target_frames(clips, cfg.adabn_frames, seed) if cfg.bn == "target" else None
 
     def train_step(step: int, lr: float | None) -> dict:
         i = step % len(adapter.terms)  # one Adam per term, in turn
         opt = opts[f"loss{i}"]
+        if bn_frames is not None and step % cfg.bn_every == 0:  # resumed runs redo it alike
+            at.adabn(model, bn_frames, seed=seed)
         gen = step_generator(seed * 7907 + 11, step)
         seed_step(seed * 7907 + 11, step, 1)  # any global-RNG draw is keyed by the step
         with at.deterministic(dev):

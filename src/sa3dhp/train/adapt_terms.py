@@ -199,6 +199,14 @@ def adabn(model: ImageToLatent, images: torch.Tensor, batch: int = 64, seed: int
     model.eval()
 
 
+def target_frames(clips: torch.Tensor, n: int, seed: int) -> torch.Tensor:
+    """``(min(n, C*L), 3, S, S)``: a seeded random subset of the frames of ``clips``
+    ``(C, L, 3, S, S)`` (the frames whose statistics AdaBN uses)."""
+    frames = clips.flatten(0, 1)
+    keep = torch.randperm(len(frames), generator=torch.Generator().manual_seed(seed))
+    return frames[keep[:n]]
+
+
 def deterministic(device: torch.device) -> contextlib.AbstractContextManager:
     """On CUDA: cuDNN restricted to deterministic algorithms, no autotuning; else a no-op."""
     if device.type != "cuda":
