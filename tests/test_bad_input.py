@@ -28,6 +28,8 @@ def _main(capsys, *argv: str) -> tuple[int, str]:
         ("adapt.log_every=0", "adapt.log_every=0: must be an integer >= 1"),
         ("source.eval_every=-1", "source.eval_every=-1: must be an integer >= 0"),
         ("adapt.lr=0", "adapt.lr=0.0: a learning rate must be > 0"),
+        ("adapt.bn_every=0", "adapt.bn_every=0: must be an integer >= 1"),
+        ("adapt.bn=batch", "adapt.bn=batch: choose source (the paper's) or target"),
     ],
 )
 def test_counts_that_cannot_train_are_refused(capsys, override, message):

@@ -108,7 +108,10 @@ def load_config(
 
 
 #: Count-like keys of the stage sections and the smallest value each may take.
-_AT_LEAST = {"steps": 1, "batch_size": 1, "checkpoint_every": 1, "log_every": 1, "eval_every": 0}
+_AT_LEAST = {
+    "steps": 1, "batch_size": 1, "checkpoint_every": 1, "log_every": 1, "eval_every": 0,
+    "bn_every": 1,
+}  # fmt: skip
 _STAGE_SECTIONS = ("pose_prior", "motion_prior", "source", "relations", "adapt")
 
 
@@ -116,9 +119,10 @@ def validate_counts(cfg: Config) -> None:
     """Refuse step counts, batch sizes and cadences that cannot train (``steps=-5`` would train
     nothing and exit 0; ``checkpoint_every=0`` would divide by zero), and learning rates <= 0.
 
-    A key ``steps`` or ``*_steps`` must be >= 1, as must ``batch_size``, ``checkpoint_every`` and
-    ``log_every``; ``eval_every`` >= 0 (0: never); ``lr`` and ``lr_*`` > 0. The ``data`` section
-    has its own checks (:func:`sa3dhp.data.synth.validate`).
+    A key ``steps`` or ``*_steps`` must be >= 1, as must ``batch_size``, ``checkpoint_every``,
+    ``log_every`` and ``bn_every``; ``eval_every`` >= 0 (0: never); ``lr`` and ``lr_*`` > 0;
+    ``adapt.bn`` is ``source`` or ``target``. The ``data`` section has its own checks
+    (:func:`sa3dhp.data.synth.validate`).
 
     Raises:
         ValueError: one line naming the key, its value and the allowed range.
@@ -133,6 +137,8 @@ def validate_counts(cfg: Config) -> None:
                 raise ValueError(f"{key}={value}: must be an integer >= {least}{zero}")
             if (f.name == "lr" or f.name.startswith("lr_")) and not value > 0:
                 raise ValueError(f"{key}={value}: a learning rate must be > 0")
+    if cfg.adapt.bn not in ("source", "target"):
+        raise ValueError(f"adapt.bn={cfg.adapt.bn}: choose source (the paper's) or target")
 
 
 def _valid_keys(base: Any, full_key: str) -> tuple[str, list[str]]:
