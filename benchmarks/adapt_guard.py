@@ -25,6 +25,7 @@ settings otherwise. Gs and AdaBN are the rows every option is read against.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,27 +35,22 @@ from sa3dhp.config import load_config
 from sa3dhp.demo import label_means, results_table
 from sa3dhp.runs import adaptation, diagnostics, image_models
 
+_DEMO = {
+    "paper_objective": ("adapted_curve", ["adapt.eval_every=40"]),
+    "collapse_guard": ("adapted_guard", ["adapt.collapse_guard=1.0", "adapt.eval_every=40"]),
+    # target BatchNorm statistics, re-estimated every 40 steps (adapt.bn=target)
+    "bn_target": (
+        "adapted_bn_target",
+        ["adapt.bn=target", "adapt.bn_every=40", "adapt.eval_every=40"],
+    ),
+}
 #: profile -> name -> (run directory under the profile's out_dir, overrides)
 SETTINGS = {
-    "demo": {
-        "paper_objective": ("adapted_curve", ["adapt.eval_every=40"]),
-        "collapse_guard": ("adapted_guard", ["adapt.collapse_guard=1.0", "adapt.eval_every=40"]),
-        # target BatchNorm statistics, re-estimated every 40 steps (adapt.bn=target)
-        "bn_target": (
-            "adapted_bn_target",
-            ["adapt.bn=target", "adapt.bn_every=40", "adapt.eval_every=40"],
-        ),
-    },
+    "demo": _DEMO,
     # the demo with a Gs trained 4x longer (source.steps=1600; fixed before any run), which sees
-    # more: its Gs is trained by this script when missing, the priors and relation networks are
-    # the demo's (copy out/demo/{pose_prior,motion_prior,relations} into out/demo_mid first)
-    "demo_mid": {
-        "paper_objective": ("adapted_curve", ["adapt.eval_every=40"]),
-        "bn_target": (
-            "adapted_bn_target",
-            ["adapt.bn=target", "adapt.bn_every=40", "adapt.eval_every=40"],
-        ),
-    },
+    # more: its Gs is trained by this script when missing; the priors and relation networks are
+    # the demo's, copied from out/demo (run `make demo` first)
+    "demo_mid": {k: _DEMO[k] for k in ("paper_objective", "bn_target")},
     "bench": {
         "paper_objective": ("adapted", []),
         "collapse_guard": ("adapted_guard", ["adapt.collapse_guard=1.0"]),
@@ -81,6 +77,9 @@ def main() -> None:
     checkpoints, runs = {}, {}
     cfg = load_config(base, base_overrides)
     if profile == "demo_mid":  # its own Gs and AdaBN; the other profiles' come from their runs
+        for stage in ("pose_prior", "motion_prior", "relations"):
+            if not pipeline.stage_dir(cfg, stage).exists():
+                shutil.copytree(Path("out/demo") / stage, pipeline.stage_dir(cfg, stage))
         image_models.train_image_model(cfg, "source")
         adaptation.adabn(cfg)
     for name, (run, overrides) in SETTINGS[profile].items():

@@ -164,13 +164,6 @@ def read_clip(path: Path) -> tuple[np.ndarray, float]:
     return frames, 1.0 / float(frames[0, 0])
 
 
-def rec_of(prior, poses: np.ndarray) -> float:
-    """MPJPE (mm) of the prior's reconstruction of ``poses``."""
-    from sa3dhp.prior_metrics import pose_reconstruction
-
-    return pose_reconstruction(prior, poses)["val_mpjpe"]
-
-
 def sa3dhp(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "sa3dhp", *args], check=True)
 
@@ -230,15 +223,17 @@ def main() -> None:
         synth_mocap.poses, synth_mocap.clip, synth_cfg.data.mocap_holdout
     )[1]
 
-    def rec(cfg, poses) -> dict:
-        r = pose_reconstruction(priors.load_pose_prior(cfg), poses)
+    real_prior, synth_prior = priors.load_pose_prior(real_cfg), priors.load_pose_prior(synth_cfg)
+
+    def rec(prior, poses) -> dict:
+        r = pose_reconstruction(prior, poses)
         return {"mpjpe": round(r["val_mpjpe"], 2), "pa_mpjpe": round(r["val_pa_mpjpe"], 2)}
 
-    def per_motion(cfg) -> dict:
+    def per_motion(prior) -> dict:
         """MPJPE (mm) of each motion's frames, trained on or held out."""
-        prior = priors.load_pose_prior(cfg)
         return {
-            n: round(rec_of(prior, split.poses[split.subject == i]), 1) for i, n in enumerate(names)
+            n: round(pose_reconstruction(prior, split.poses[split.subject == i])["val_mpjpe"], 1)
+            for i, n in enumerate(names)
         }
 
     out = {
@@ -254,13 +249,13 @@ def main() -> None:
         "train_seconds": round(train_s, 1),
         "rows": {
             "real_prior_on_real_held_out": real_eval["pose_reconstruction"],
-            "synthetic_prior_on_real_held_out": rec(synth_cfg, real_val),
-            "real_prior_on_synthetic_held_out": rec(real_cfg, synth_val),
-            "synthetic_prior_on_synthetic_held_out": rec(synth_cfg, synth_val),
+            "synthetic_prior_on_real_held_out": rec(synth_prior, real_val),
+            "real_prior_on_synthetic_held_out": rec(real_prior, synth_val),
+            "synthetic_prior_on_synthetic_held_out": rec(synth_prior, synth_val),
         },
         "per_motion_mpjpe": {
-            "synthetic_prior": per_motion(synth_cfg),
-            "real_prior (held-out motions last)": per_motion(real_cfg),
+            "synthetic_prior": per_motion(synth_prior),
+            "real_prior (held-out motions last)": per_motion(real_prior),
         },
         "real_prior_eval": {k: real_eval[k] for k in EVAL_KEYS},
         "synthetic_run": synthetic_run,

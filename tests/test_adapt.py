@@ -209,5 +209,6 @@ def test_bn_target_refreshes_statistics_deterministically(tmp_path):
     weights = {k for k in changed if "running" not in k and "num_batches" not in k}
     assert weights and all(k.startswith("layer2.") for k in weights)
     assert all(torch.equal(sa[k], sb[k]) for k in sa)  # refreshes are keyed by the step
-    with pytest.raises(ValueError, match=r"adapt\.bn='batch'"):
+    message = r"^adapt\.bn=batch: choose source \(the paper's\) or target$"
+    with pytest.raises(ValueError, match=message):
         _tiny(tmp_path, ["z:flip"], run="c", steps=1, bn="batch")

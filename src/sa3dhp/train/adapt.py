@@ -81,6 +81,12 @@ class AdaptConfig:
     eval_every: int = 0
 
 
+def check_bn(bn: str) -> None:
+    """Refuse an ``adapt.bn`` other than ``source`` (the paper's) or ``target``, in one line."""
+    if bn not in ("source", "target"):
+        raise ValueError(f"adapt.bn={bn}: choose source (the paper's) or target")
+
+
 class Adapter:
     """Computes the adaptation losses for a G, its frozen teachers, and unlabelled target clips.
 
@@ -189,8 +195,7 @@ def train(
     model = model.to(dev).eval()
     backbone = at.set_trainable(model, cfg.trainable)
     motion_prior, nets = at.freeze_teachers(motion_prior, nets, dev)
-    if cfg.bn not in ("source", "target"):
-        raise ValueError(f"adapt.bn={cfg.bn!r}: choose source (the paper's) or target")
+    check_bn(cfg.bn)
     adapter = Adapter(cfg, model, motion_prior, nets, clips, dev, seed)
     if cfg.collapse_guard > 0:
         # Gs's own spread, measured before a resumed run's weights are loaded
