@@ -12,7 +12,10 @@ Exports the G run as a model file (``sa3dhp export model``), then, on target-loo
 * ``hog``: 640x480 videos with a 300-pixel person crop, predicted with the default detector:
   the share of frames where the person is found (IoU > 0.5 with the true box), overall and per
   video, the share of the found people's 2D joints inside their boxes, and the end-to-end
-  frames per second. Twelve videos (seeds 200-211, one subject and motion each): the first
+  frames per second, and the MPJPE of the pose of each frame's best-fitting box (every frame
+  with a box), with ``predict``'s defaults (``--track-height 30``) and, as
+  ``hog_track_height_off``, with the detector's own boxes (``--track-height 0``). Twelve
+  videos (seeds 200-211, one subject and motion each): the first
   three alone, the set of earlier runs, found 83.3 % while the three validation videos of an
   earlier ``benchmarks/hog_validation.py`` found 96.4 % (0.89, 1.0 and 1.0 per video): the
   share depends on each video's motion, so three videos are too few to estimate it;
@@ -79,16 +82,17 @@ def accuracy_with_true_boxes(model_path: Path, tmp: Path, world: WorldConfig) ->
     }
 
 
-def hog_detection(model_path: Path, tmp: Path, world: WorldConfig) -> dict:
+def hog_detection(model_path: Path, tmp: Path, world: WorldConfig, track_height: int) -> dict:
     found = inside = joints = frames = 0
-    seconds, per_video = 0.0, []
+    seconds, per_video, errors = 0.0, [], []
     for seed in range(HOG_VIDEOS):
         video = synthetic_video(
             world, frames=120, width=640, height=480, person_px=300, seed=200 + seed
         )
         files = write_synthetic_video(video, tmp / f"hog{seed}.mp4")
         t0 = time.perf_counter()
-        predict_files([str(files["video"])], str(model_path), tmp / f"h{seed}", PredictOptions())
+        opts = PredictOptions(track_height=track_height)
+        predict_files([str(files["video"])], str(model_path), tmp / f"h{seed}", opts)
         seconds += time.perf_counter() - t0
         got = np.load(tmp / f"h{seed}" / "predictions.npz")
         frames += len(video.frames)
@@ -98,6 +102,7 @@ def hog_detection(model_path: Path, tmp: Path, world: WorldConfig) -> dict:
             if len(rows) == 0:
                 continue
             best = rows[np.argmax(iou(got["box"][rows], video.boxes[f])[:, 0])]
+            errors.append(mpjpe(got["pose_mm"][best], video.poses[f]))
             if iou(got["box"][best], video.boxes[f])[0, 0] > 0.5:
                 found_here += 1
                 x0, y0, x1, y1 = got["box"][best]
@@ -109,6 +114,7 @@ def hog_detection(model_path: Path, tmp: Path, world: WorldConfig) -> dict:
         found += found_here
         per_video.append(round(found_here / len(video.frames), 3))
     return {
+        "track_height": track_height,
         "videos": HOG_VIDEOS,
         "seeds": [200, 200 + HOG_VIDEOS - 1],
         "frame_size": [640, 480],
@@ -117,6 +123,7 @@ def hog_detection(model_path: Path, tmp: Path, world: WorldConfig) -> dict:
         "found_share_first_3_videos": round(float(np.mean(per_video[:3])), 3),
         "found_share_per_video": per_video,
         "joints_inside_box_share": round(inside / max(joints, 1), 3),
+        "mpjpe_best_box_mm": round(float(np.mean(errors)), 1),
         "end_to_end_fps": round(frames / seconds, 2),
     }
 
@@ -176,7 +183,8 @@ def main() -> None:
             "model": str(run),
             "threads": torch.get_num_threads(),
             "boxes": accuracy_with_true_boxes(model_path, tmp, world),
-            "hog": hog_detection(model_path, tmp, world),
+            "hog": hog_detection(model_path, tmp, world, PredictOptions().track_height),
+            "hog_track_height_off": hog_detection(model_path, tmp, world, 0),
             "throughput": throughput(model_path, tmp, world),
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
         }

@@ -20,6 +20,7 @@ from sa3dhp.data.world import WorldConfig
 from sa3dhp.detect import BoxesDetector, DetectorError, crop_from_box, cut_crop, make_detector
 from sa3dhp.inference import load_image_model
 from sa3dhp.inference import predict as predict_crops
+from sa3dhp.people import TrackHeights
 from sa3dhp.smooth import OneEuro, smooth_tracks
 from sa3dhp.track import IoUTracker, iou
 
@@ -124,6 +125,48 @@ def test_fill_gaps_carries_a_tracks_last_box_over_short_misses_only(
     assert summary["filled_boxes"] == 5 and summary["fill_gaps"] == 3
     assert _predict(str(files["video"]), "--model", str(tiny_model), "--out", str(tmp_path / "x"),
                     "--fill-gaps", "-1") == 2  # fmt: skip
+
+
+def test_track_heights_keep_a_crouching_tracks_standing_height_and_its_feet():
+    heights = TrackHeights(frames=3)
+    stand = np.array([[10, 20, 40, 80]], np.float32)  # 60 tall, 30 wide
+    crouch = np.array([[12, 50, 32, 80]], np.float32)  # 30 tall, 20 wide, the same feet
+    assert np.array_equal(heights(stand, [0]), stand)
+    got = heights(crouch, [0])[0]
+    assert got[3] == 80 and got[3] - got[1] == 60  # standing height, bottom kept
+    assert np.isclose((got[0] + got[2]) / 2, 22) and np.isclose(got[2] - got[0], 40)  # aspect
+    assert np.array_equal(heights(crouch, [1]), crouch)  # another track: its own history
+    # a filled box reads the history but does not enter it
+    assert heights(crouch, [0], np.array([False]))[0][1] == 20
+    heights(crouch, [0])  # the standing box leaves the 3-frame window
+    assert np.array_equal(heights(crouch, [0]), crouch)
+    off = TrackHeights(frames=0)
+    off(stand, [0])
+    assert np.array_equal(off(crouch, [0]), crouch)
+
+
+def test_predict_boxes_take_the_tracks_height_unless_switched_off(
+    video_files, tiny_model, tmp_path
+):
+    _, files = video_files
+    boxes = json.loads(files["boxes"].read_text())
+    for f in range(8, 12):  # a crouch: the box shrinks to 70 %, the feet stay (the same track)
+        x0, y0, x1, y1 = boxes[str(f)][0][:4]
+        cx, w, h = (x0 + x1) / 2, x1 - x0, y1 - y0
+        boxes[str(f)] = [[cx - 0.35 * w, y1 - 0.7 * h, cx + 0.35 * w, y1]]
+    (tmp_path / "b.json").write_text(json.dumps(boxes))
+    truth = json.loads(files["boxes"].read_text())
+    for n, want in ((None, truth), ("0", boxes)):
+        out = tmp_path / f"pred{n}"
+        extra = ["--track-height", n] if n else []
+        assert _predict(str(files["video"]), "--model", str(tiny_model), "--out", str(out),
+                        "--detector", "boxes", "--boxes", str(tmp_path / "b.json"),
+                        *extra) == 0  # fmt: skip
+        got = np.load(out / "predictions.npz")["box"]
+        assert np.abs(got - np.array([want[str(f)][0][:4] for f in range(len(got))])).max() < 0.1
+        assert json.loads((out / "summary.json").read_text())["track_height"] == int(n or 30)
+    assert _predict(str(files["video"]), "--model", str(tiny_model), "--out", str(tmp_path / "x"),
+                    "--track-height", "-1") == 2  # fmt: skip
 
 
 def test_hog_finds_the_person_and_its_joints_stay_in_the_crop(tiny_model, tmp_path):

@@ -4,6 +4,7 @@ poses; ``adapt --videos`` turns their tracks into unlabelled target clips."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -44,6 +45,50 @@ def gap_boxes(
     return kept, last
 
 
+#: Frames over which a track's tallest box sets its height (:class:`TrackHeights`): chosen on
+#: the validation videos of ``benchmarks/hog_validation.py`` (1 s at 30 FPS).
+TRACK_HEIGHT_FRAMES = 30
+
+
+class TrackHeights:
+    """A track's box, as tall as the track's tallest box over its last ``frames`` detected
+    frames, with its bottom and centre line kept and its aspect ratio too.
+
+    The crop convention sizes the crop by the person's *standing* height, but a detector boxes
+    what it sees: when a person crouches, bends or sits, the box shrinks and drops, while the
+    feet (the box's bottom) stay where they were. Over a short window a person's standing
+    height in pixels changes little, so the tallest recent box is a better estimate of it than
+    the frame's own. The window is short (:data:`TRACK_HEIGHT_FRAMES`) because a person walking
+    away shrinks for real; ``frames=0`` keeps the detector's boxes as they are.
+    """
+
+    def __init__(self, frames: int = TRACK_HEIGHT_FRAMES) -> None:
+        self.frames = int(frames)
+        self._seen: dict[int, deque] = {}
+
+    def __call__(
+        self, boxes: np.ndarray, tracks: np.ndarray, detected: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Boxes ``(N, 4)`` of tracks ``(N,)`` -> the same boxes made as tall as their track's
+        tallest recent one. Only ``detected`` boxes ``(N,)`` bool (default: all) enter the
+        track's history; the others (filled gaps) only read it."""
+        boxes = np.array(boxes, np.float32).reshape(-1, 4)
+        if self.frames <= 0 or len(boxes) == 0:
+            return boxes
+        detected = np.ones(len(boxes), bool) if detected is None else detected
+        heights = boxes[:, 3] - boxes[:, 1]
+        for i, t in enumerate(np.asarray(tracks).tolist()):
+            seen = self._seen.setdefault(int(t), deque(maxlen=self.frames))
+            if detected[i]:
+                seen.append(float(heights[i]))
+            tall = max(seen, default=0.0)
+            if tall > heights[i] > 0:
+                half_w = (boxes[i, 2] - boxes[i, 0]) * tall / heights[i] / 2
+                cx = (boxes[i, 0] + boxes[i, 2]) / 2
+                boxes[i] = [cx - half_w, boxes[i, 3] - tall, cx + half_w, boxes[i, 3]]
+        return boxes
+
+
 def people_in(
     item: media_mod.Media,
     detector: Detector,
@@ -52,19 +97,23 @@ def people_in(
     max_people: int = 0,
     prefetch: int = 64,
     fill_gaps: int = 0,
+    track_height: int = TRACK_HEIGHT_FRAMES,
 ) -> Iterator[FramePeople]:
     """The people of each frame of ``item`` (an image: one frame; tracks are per video).
 
     ``max_people`` keeps the detector's best N boxes per frame (0: all). ``fill_gaps`` (videos):
     a track seen in at least 3 frames and missed by the detector for up to N frames keeps its
     expected box in those frames (:func:`gap_boxes`), unless a detection of the frame overlaps
-    that box (IoU >= 0.1: the person found again, under a new track). Frames
+    that box (IoU >= 0.1: the person found again, under a new track). ``track_height``
+    (videos): a box is made as tall as its track's tallest box over its last N detections, its
+    bottom kept (:class:`TrackHeights`; the tracker still matches the detector's own). Frames
     are decoded ``prefetch`` ahead in a background thread. A tqdm bar follows a video's frames.
     """
     if isinstance(detector, BoxesDetector):
         detector.select(item.name)
     total = media_mod.video_info(item.path).frames if item.kind == "video" else 1
     tracker = IoUTracker(max_age=max(10, fill_gaps))
+    heights = TrackHeights(track_height if item.kind == "video" else 0)
     bar = tqdm(
         total=total or None,
         desc=item.name,
@@ -87,6 +136,7 @@ def people_in(
                 scores = np.concatenate([scores, np.zeros(len(kept), np.float32)])
                 tracks = np.concatenate([tracks, kept])
                 filled = np.concatenate([filled, np.ones(len(kept), bool)])
+            boxes = heights(boxes, tracks, ~filled)
             crops = [cut_crop(frame, crop_from_box(b, crop_scale), size) for b in boxes]
             yield FramePeople(
                 index=index,

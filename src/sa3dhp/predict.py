@@ -38,7 +38,7 @@ from sa3dhp.data.motion.style import CANONICAL_HEIGHT_MM
 from sa3dhp.detect import make_detector
 from sa3dhp.device import autocast, resolve_device
 from sa3dhp.inference import fold_batchnorm, load_image_model, predict_poses
-from sa3dhp.people import people_in
+from sa3dhp.people import TRACK_HEIGHT_FRAMES, people_in
 from sa3dhp.smooth import smooth_tracks
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,7 @@ class PredictOptions:
     hog_stride: int = 4  # HOG's window step: 8 is about 3x faster (see detect.HogDetector)
     max_people: int = 0  # keep the best N boxes per frame (0: all)
     fill_gaps: int = 0  # videos: a track missed for up to N frames keeps its expected box
+    track_height: int = TRACK_HEIGHT_FRAMES  # videos: a box as tall as its track's last N (0: off)
     batch: int = 64
     smooth: bool = False  # One-Euro filter over each track's poses
     render: bool = False
@@ -189,8 +190,9 @@ def _run(
         # decoding, detection, tracking and cropping run a batch ahead in a background thread,
         # while this one runs G (both release the GIL in their native code)
         found = people_in(
-            item, detector, crop_scale, model.size, opts.max_people, fill_gaps=opts.fill_gaps
-        )
+            item, detector, crop_scale, model.size, opts.max_people, fill_gaps=opts.fill_gaps,
+            track_height=opts.track_height,
+        )  # fmt: skip
         for people in media_mod.prefetch(found, opts.batch):
             if len(people.boxes) == 0:
                 no_person += 1
@@ -232,6 +234,7 @@ def _run(
         "frames_without_person": no_person,
         "filled_boxes": int(arrays["filled"].sum()),
         "fill_gaps": opts.fill_gaps,
+        "track_height": opts.track_height,
         "detector": opts.detector,
         "crop_scale": crop_scale,
         "crop_size": model.size,

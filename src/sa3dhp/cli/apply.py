@@ -6,6 +6,7 @@ import argparse
 import json
 
 from sa3dhp.detect import DETECTORS
+from sa3dhp.people import TRACK_HEIGHT_FRAMES
 
 
 def cmd_export_model(args: argparse.Namespace) -> int:
@@ -31,6 +32,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise ValueError(f"--batch {args.batch}: must be at least 1")
     if args.fill_gaps < 0:
         raise ValueError(f"--fill-gaps {args.fill_gaps}: must be 0 (off) or more frames")
+    if args.track_height < 0:
+        raise ValueError(f"--track-height {args.track_height}: must be 0 (off) or more frames")
     opts = PredictOptions(
         detector=args.detector,
         boxes=args.boxes,
@@ -39,6 +42,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         hog_stride=args.hog_stride,
         max_people=args.max_people,
         fill_gaps=args.fill_gaps,
+        track_height=args.track_height,
         batch=args.batch,
         smooth=args.smooth,
         render=args.render,
@@ -117,6 +121,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="videos: a track the detector misses for up to N frames keeps its box there, "
         "moved on at the track's velocity (written with filled: true, score 0; default 0: off)",
+    )
+    p.add_argument(
+        "--track-height",
+        type=int,
+        default=TRACK_HEIGHT_FRAMES,
+        metavar="N",
+        help="videos: each box as tall as its track's tallest over its last N detections, its "
+        "bottom kept, because a crouch or bend shrinks the detector's box but not the standing "
+        f"height the crop needs (default {TRACK_HEIGHT_FRAMES}; 0: the detector's own boxes)",
     )
     p.add_argument(
         "--crop-scale", type=float, default=None, help="crop side / box height (default: model's)"
