@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 ARGS ?=
+# the suite runs in two pytest-xdist workers, one thread each, a test file per worker at a time
+# (module fixtures such as the tiny demo are built once); TEST_WORKERS=0 runs it in one process
+TEST_WORKERS ?= 2
 
 .PHONY: demo quick test lint format bench bench-speed clean
 
@@ -21,7 +24,7 @@ quick: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -11,6 +13,12 @@ from sa3dhp import skeleton as sk
 from sa3dhp.model_file import write_model_file
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.pose_prior import PosePrior
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs two workers on two cores: one thread each, for the tests and for the
+    # runs they start in subprocesses (which inherit the environment)
+    os.environ["OMP_NUM_THREADS"] = "1"
+    torch.set_num_threads(1)
 
 
 def _yaw_pitch(yaw: float, pitch: float) -> np.ndarray:
