@@ -29,7 +29,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 
@@ -161,11 +160,6 @@ def predict_files(
     tmp = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    # with given boxes G is the bottleneck: OpenCV's decoding and cropping stay on one thread
-    # rather than compete with torch's for the same cores (HOG keeps every thread it can use)
-    cv_threads = cv2.getNumThreads()
-    if opts.detector in ("boxes", "full"):
-        cv2.setNumThreads(1)
     try:
         summary = _run(items, model, detector, crop_scale, opts, tmp)
         summary["seconds"] = round(time.perf_counter() - t0, 2)
@@ -174,7 +168,6 @@ def predict_files(
         for f in sorted(tmp.iterdir()):
             os.replace(f, out_dir / f.name)
     finally:
-        cv2.setNumThreads(cv_threads)
         shutil.rmtree(tmp, ignore_errors=True)
     return summary
 
