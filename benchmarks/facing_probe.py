@@ -1,7 +1,7 @@
 """Does Gs tell which way a target person faces when the source shows the target's facing cue?
 
     .venv/bin/python benchmarks/facing_probe.py [NAME ...]   # after `make demo`
-    .venv/bin/python benchmarks/facing_probe.py --adapt NAME  # then the rest of the demo on it
+    .venv/bin/python benchmarks/facing_probe.py --adapt [NAME ...]  # then the rest of the demo
 
 ``benchmarks/orientation_errors.py`` found that most of the demo's source-only -> oracle gap
 on target_val is the body's facing, and that Gs reads facing from the source's left/right
@@ -13,12 +13,12 @@ it on the demo's unchanged ``target_val`` (a probe of the world: never target_te
 own ``source_val``, with the yaw rows of ``orientation_errors.py``. Appends one JSON line per
 setting to ``benchmarks/results/facing_probe.jsonl``.
 
-``--adapt NAME`` then runs the rest of the demo on that setting's world, from its Gs: the
-demo's motion prior and relation networks (learned on the mocap, which no look changes; copied
-from ``out/demo``), the oracle (Gs fine-tuned on target_oracle labels), AdaBN and the paper's
-adaptation with the demo's settings, and appends their rows on ``target_val`` only (the
-constant rows beside them; target_test is not read: the world is not fixed) with the label-free
-diagnostics and the yaw rows.
+``--adapt [NAME ...]`` (default: every setting) then runs the rest of the demo on that setting's
+world, from its Gs: the demo's motion prior and relation networks (learned on the mocap, which
+no look changes; copied from ``out/demo``), the oracle (Gs fine-tuned on target_oracle labels),
+AdaBN and the paper's adaptation with the demo's settings, and appends their rows on
+``target_val`` only (the constant rows beside them; target_test is not read: the world is not
+fixed) with the label-free diagnostics and the yaw rows.
 """
 
 from __future__ import annotations
@@ -30,13 +30,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from orientation_errors import row
+from orientation_errors import model_row
 
 from sa3dhp import pipeline
 from sa3dhp.config import load_config
 from sa3dhp.data.synth import load_split
 from sa3dhp.demo import gap_closed, label_means, results_table
-from sa3dhp.inference import load_image_model, predict
 from sa3dhp.runs import adaptation, diagnostics, image_models
 
 SETTINGS: dict[str, list[str]] = {
@@ -61,13 +60,10 @@ def run(name: str, overrides: list[str]) -> dict:
     t0 = time.perf_counter()
     image_models.train_image_model(cfg, "source")
     ckpt = pipeline.stage_dir(cfg, pipeline.IMAGE_MODEL_DIRS["source"]) / "checkpoint.safetensors"
-    model, prior, _ = load_image_model(ckpt)
     result: dict = {"name": name, "overrides": overrides}
     for split in ("target_val", "source_val"):
         data = load_split(cfg.data, split)
-        r = row(predict(model, prior, data.images), data.poses - data.poses[:, :1])
-        r.pop("_yaw_deg")
-        result[f"gs_{split}"] = r
+        result[f"gs_{split}"] = model_row(ckpt, data.images, data.poses)
     result["seconds"] = round(time.perf_counter() - t0, 1)
     result["date"] = datetime.now(UTC).isoformat(timespec="seconds")
     return result
@@ -94,11 +90,7 @@ def adapt_rows(name: str, overrides: list[str]) -> dict:
     }
     table = results_table(cfg, "target_val", ckpts, label_means(cfg))
     data = load_split(cfg.data, "target_val")
-    yaw = {}
-    for row_name, ckpt in ckpts.items():
-        model, prior, _ = load_image_model(ckpt)
-        r = row(predict(model, prior, data.images), data.poses - data.poses[:, :1])
-        yaw[row_name] = {k: v for k, v in r.items() if k != "_yaw_deg"}
+    yaw = {k: model_row(ckpt, data.images, data.poses) for k, ckpt in ckpts.items()}
     return {
         "name": name,
         "overrides": overrides,
@@ -115,15 +107,11 @@ def adapt_rows(name: str, overrides: list[str]) -> dict:
 def main() -> None:
     args = sys.argv[1:]
     path = Path("benchmarks/results/facing_probe.jsonl")
+    measure = run
     if args[:1] == ["--adapt"]:
-        for name in args[1:]:
-            result = adapt_rows(name, SETTINGS[name])
-            with path.open("a") as f:
-                f.write(json.dumps(result) + "\n")
-            print(json.dumps(result, indent=1), flush=True)
-        return
+        measure, args = adapt_rows, args[1:]
     for name in args or list(SETTINGS):
-        result = run(name, SETTINGS[name])
+        result = measure(name, SETTINGS[name])
         with path.open("a") as f:
             f.write(json.dumps(result) + "\n")
         print(json.dumps(result, indent=1), flush=True)

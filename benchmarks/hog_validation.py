@@ -73,9 +73,10 @@ def _misses(raw: list, truths: list, joints: list) -> dict:
     """How the detector's own best box sits against the true one, in found and missed frames."""
     rows: dict = {"found": [], "missed": []}
     tight_fit = frames = 0
+    min_score = HogDetector().min_score
     for per_frame, truth, j2d in zip(raw, truths, joints, strict=True):
         for f, (boxes, scores) in enumerate(per_frame):
-            boxes, _ = select_people(boxes, scores, HogDetector().min_score)
+            boxes, _ = select_people(boxes, scores, min_score)
             frames += 1
             if len(boxes) == 0:
                 continue

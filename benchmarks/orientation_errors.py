@@ -72,6 +72,7 @@ def turn_about(poses: np.ndarray, axis: np.ndarray, angle: np.ndarray) -> np.nda
 
 
 def row(pred: np.ndarray, truth: np.ndarray) -> dict:
+    """The yaw rows of predictions ``(N, 17, 3)`` against root-relative truths ``(N, 17, 3)``."""
     yaw = yaw_errors(pred, truth)
     up = pose_torso_frame(truth)[..., 1]
     aligned = turn_about(pred, up, -yaw)
@@ -90,8 +91,13 @@ def row(pred: np.ndarray, truth: np.ndarray) -> dict:
         "mpjpe_where_yaw_error_over_90": round(metrics.mpjpe(pred[deg > 90], truth[deg > 90]), 1)
         if (deg > 90).any()
         else None,
-        "_yaw_deg": np.degrees(yaw),
     }
+
+
+def model_row(checkpoint: Path, images: np.ndarray, poses: np.ndarray) -> dict:
+    """:func:`row` of the G checkpoint's predictions on crops ``images`` against ``poses``."""
+    model, prior, _ = load_image_model(checkpoint)
+    return row(predict(model, prior, images), poses - poses[:, :1])
 
 
 def main() -> None:
@@ -114,9 +120,9 @@ def main() -> None:
             if split == "source_val" and name != "source_only":
                 continue
             model, prior, _ = load_image_model(run / stage / "checkpoint.safetensors")
-            table[name] = row(predict(model, prior, data.images), truth)
-        for name, r in table.items():
-            hist[f"{name} ({split})"] = r.pop("_yaw_deg")
+            pred = predict(model, prior, data.images)
+            table[name] = row(pred, truth)
+            hist[f"{name} ({split})"] = np.degrees(yaw_errors(pred, truth))
         facing_away = (pose_torso_frame(truth)[..., 2][:, 2] > 0).mean()  # forward along +z
         out["rows"][split] = {
             "frames": len(truth),
@@ -124,13 +130,11 @@ def main() -> None:
         }
         out["rows"][split] |= table
     gs = run / ROWS["source_only"] / "checkpoint.safetensors"
-    model, prior, _ = load_image_model(gs)
     out["probes_target_val_gs"] = {}
     for name, overrides in PROBES.items():
         probe = load_config("demo", [f"out_dir={run}", *overrides])
         data = load_split(probe.data, "target_val")
-        r = row(predict(model, prior, data.images), data.poses - data.poses[:, :1])
-        r.pop("_yaw_deg")
+        r = model_row(gs, data.images, data.poses)
         out["probes_target_val_gs"][name] = {"overrides": overrides} | r
     out["date"] = datetime.now(UTC).isoformat(timespec="seconds")
     Path("benchmarks/results/orientation_errors.json").write_text(json.dumps(out, indent=1) + "\n")
