@@ -8,14 +8,15 @@ Exports the G run as a model file (``sa3dhp export model``), then, on target-loo
 * ``boxes``: a 320x240 video with the person at the training scale (64-pixel crops), predicted
   with ``--detector boxes`` and the true boxes; its MPJPE against the rendered truth beside the
   evaluation path's (``sa3dhp.inference.predict``, as ``evaluate`` runs it) on the renderer's own
-  crops of the same frames;
+  crops of the same frames, and the constant-pose baselines' (the mean pose of the demo world's
+  source labels, and of its target labels, which uses them);
 * ``hog``: 640x480 videos with a 300-pixel person crop, predicted with the default detector:
   the share of frames where the person is found (IoU > 0.5 with the true box), overall and per
-  video, the share of the found people's 2D joints inside their boxes, and the end-to-end
-  frames per second, and the MPJPE of the pose of each frame's best-fitting box (every frame
-  with a box), with ``predict``'s defaults (``--track-height 30``) and, as
-  ``hog_track_height_off``, with the detector's own boxes (``--track-height 0``). Twelve
-  videos (seeds 200-211, one subject and motion each): the first
+  video, the share of the found people's 2D joints inside their boxes, the end-to-end frames
+  per second, and the MPJPE of the pose of each frame's best-fitting box (every frame with a
+  box) with the constant-pose baselines' on the same frames; with ``predict``'s defaults
+  (``--track-height 30``) and, as ``hog_track_height_off``, with the detector's own boxes
+  (``--track-height 0``). Twelve videos (seeds 200-211, one subject and motion each): the first
   three alone, the set of earlier runs, found 83.3 % while the three validation videos of an
   earlier ``benchmarks/hog_validation.py`` found 96.4 % (0.89, 1.0 and 1.0 per video): the
   share depends on each video's motion, so three videos are too few to estimate it;
@@ -44,8 +45,10 @@ import numpy as np
 import torch
 import torchvision
 
+from sa3dhp.config import load_config
 from sa3dhp.data.video import synthetic_video, write_synthetic_video
 from sa3dhp.data.world import WorldConfig
+from sa3dhp.demo import label_means
 from sa3dhp.inference import fold_batchnorm, load_image_model
 from sa3dhp.inference import predict as predict_crops
 from sa3dhp.model_file import export_model
@@ -60,8 +63,28 @@ def mpjpe(pred: np.ndarray, truth: np.ndarray) -> float:
     return float(np.linalg.norm(pred - truth, axis=-1).mean())
 
 
-def accuracy_with_true_boxes(model_path: Path, tmp: Path, world: WorldConfig) -> dict:
-    errs = {"predict_boxes": [], "evaluate_crops": []}
+def constant_poses() -> dict[str, np.ndarray]:
+    """The constant-pose baselines' poses ``(17, 3)``, root-relative: the mean of the demo
+    world's source labels, and of its target labels (which uses them)."""
+    means = (poses.mean(0) for poses in label_means(load_config("demo")))
+    names = ("constant_source_mean", "constant_target_mean")
+    return {k: m - m[:1] for k, m in zip(names, means, strict=True)}
+
+
+def constant_errors(constants: dict[str, np.ndarray], truth: np.ndarray) -> dict[str, float]:
+    """MPJPE of each constant pose against poses ``(N, 17, 3)``."""
+    return {k: mpjpe(np.broadcast_to(c, truth.shape), truth) for k, c in constants.items()}
+
+
+def _mean_by_key(rows: list[dict]) -> dict[str, float]:
+    return {k: round(float(np.mean([r[k] for r in rows])), 1) for k in rows[0]} if rows else {}
+
+
+def accuracy_with_true_boxes(
+    model_path: Path, tmp: Path, world: WorldConfig, constants: dict[str, np.ndarray]
+) -> dict:
+    errs: dict[str, list] = {"predict_boxes": [], "evaluate_crops": []}
+    const = []
     model, prior, _ = load_image_model(model_path)
     for seed in range(3):
         video = synthetic_video(world, frames=120, width=320, height=240, seed=100 + seed)
@@ -71,6 +94,7 @@ def accuracy_with_true_boxes(model_path: Path, tmp: Path, world: WorldConfig) ->
         got = np.load(tmp / f"b{seed}" / "predictions.npz")
         errs["predict_boxes"].append(mpjpe(got["pose_mm"], video.poses[got["frame"]]))
         errs["evaluate_crops"].append(mpjpe(predict_crops(model, prior, video.crops), video.poses))
+        const.append(constant_errors(constants, video.poses))
     a, b = (float(np.mean(v)) for v in errs.values())
     return {
         "videos": 3,
@@ -78,13 +102,20 @@ def accuracy_with_true_boxes(model_path: Path, tmp: Path, world: WorldConfig) ->
         "mpjpe_predict_true_boxes_mm": round(a, 1),
         "mpjpe_evaluate_renderer_crops_mm": round(b, 1),
         "relative_difference": round(a / b - 1, 4),
+        "mpjpe_constant_mm": _mean_by_key(const),
         "per_video": {k: [round(x, 1) for x in v] for k, v in errs.items()},
     }
 
 
-def hog_detection(model_path: Path, tmp: Path, world: WorldConfig, track_height: int) -> dict:
+def hog_detection(
+    model_path: Path,
+    tmp: Path,
+    world: WorldConfig,
+    track_height: int,
+    constants: dict[str, np.ndarray],
+) -> dict:
     found = inside = joints = frames = 0
-    seconds, per_video, errors = 0.0, [], []
+    seconds, per_video, errors, with_box = 0.0, [], [], []
     for seed in range(HOG_VIDEOS):
         video = synthetic_video(
             world, frames=120, width=640, height=480, person_px=300, seed=200 + seed
@@ -103,6 +134,7 @@ def hog_detection(model_path: Path, tmp: Path, world: WorldConfig, track_height:
                 continue
             best = rows[np.argmax(iou(got["box"][rows], video.boxes[f])[:, 0])]
             errors.append(mpjpe(got["pose_mm"][best], video.poses[f]))
+            with_box.append(video.poses[f])
             if iou(got["box"][best], video.boxes[f])[0, 0] > 0.5:
                 found_here += 1
                 x0, y0, x1, y1 = got["box"][best]
@@ -124,6 +156,9 @@ def hog_detection(model_path: Path, tmp: Path, world: WorldConfig, track_height:
         "found_share_per_video": per_video,
         "joints_inside_box_share": round(inside / max(joints, 1), 3),
         "mpjpe_best_box_mm": round(float(np.mean(errors)), 1),
+        "mpjpe_constant_same_frames_mm": _mean_by_key(
+            [constant_errors(constants, np.stack(with_box))] if with_box else []
+        ),
         "end_to_end_fps": round(frames / seconds, 2),
     }
 
@@ -178,13 +213,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         model_path = export_model(run, tmp / "model.safetensors")
+        constants = constant_poses()
         out = {
             "what": "sa3dhp predict on synthetic target-look videos with known truth",
             "model": str(run),
             "threads": torch.get_num_threads(),
-            "boxes": accuracy_with_true_boxes(model_path, tmp, world),
-            "hog": hog_detection(model_path, tmp, world, PredictOptions().track_height),
-            "hog_track_height_off": hog_detection(model_path, tmp, world, 0),
+            "boxes": accuracy_with_true_boxes(model_path, tmp, world, constants),
+            "hog": hog_detection(model_path, tmp, world, PredictOptions().track_height, constants),
+            "hog_track_height_off": hog_detection(model_path, tmp, world, 0, constants),
             "throughput": throughput(model_path, tmp, world),
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
         }
