@@ -244,3 +244,46 @@ def test_invalid_styles_are_refused(kwargs, field):
 def test_unknown_action_error_lists_allowed_actions():
     with pytest.raises(ValueError, match="jumping_jacks"):
         M.MotionStyle(action_weights={"moonwalk": 1.0})
+
+
+def test_camera_roll_turns_each_clip_about_the_optical_axis():
+    """Two rolls drawn from the same stream differ by exactly the in-plane turn between them
+    (the in-plane relation's pose action), for every frame of the clip."""
+    from sa3dhp.camera import inplane_rotation
+
+    def poses(roll: float) -> np.ndarray:
+        style = M.target_style()
+        style = M.MotionStyle(**{**style.__dict__, "camera_roll_deg": (roll, roll)})
+        return _sample(style, 2, 20, seed=3)[1][1].poses.astype(np.float64)
+
+    turned, upright = poses(30.0), poses(-10.0)
+    expected = upright @ inplane_rotation(40.0).T
+    np.testing.assert_allclose(turned, expected, atol=1e-2)
+    assert np.abs(turned - upright).max() > 100.0  # the roll moved the joints by decimetres
+
+
+def test_camera_roll_is_validated():
+    with pytest.raises(ValueError, match="camera_roll_deg"):
+        M.MotionStyle(camera_roll_deg=(10.0, -10.0))
+    assert M.MotionStyle().camera_roll_deg == (0.0, 0.0)
+
+
+def test_no_camera_roll_draws_nothing_so_older_worlds_are_unchanged():
+    """Without a roll the orientation consumes the random stream exactly as before the option
+    existed (5 uniform draws), so every world generated without it is unchanged."""
+
+    class Counting:
+        def __init__(self) -> None:
+            self.rng, self.calls = np.random.default_rng(0), 0
+
+        def uniform(self, *args):
+            self.calls += 1
+            return self.rng.uniform(*args)
+
+    t, yaw = np.arange(10) / 30.0, np.zeros(10)
+    counts = []
+    for roll in ((0.0, 0.0), (-40.0, 40.0)):
+        spy = Counting()
+        motion_generate._orientation(t, M.MotionStyle(camera_roll_deg=roll), spy, yaw)
+        counts.append(spy.calls)
+    assert counts == [5, 6]

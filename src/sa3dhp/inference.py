@@ -110,13 +110,22 @@ def load_image_model(
     return model.to(device).eval(), prior, info
 
 
+@torch.no_grad()
+def _fold(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
+    """``conv`` with ``bn`` folded into its weight and bias, in place (no copy of the module)."""
+    from torch.nn.utils.fusion import fuse_conv_bn_weights
+
+    conv.weight, conv.bias = fuse_conv_bn_weights(
+        conv.weight, conv.bias, bn.running_mean, bn.running_var, bn.eps, bn.weight, bn.bias
+    )
+    return conv
+
+
 def fold_batchnorm(model: nn.Module) -> nn.Module:
     """``model`` (eval mode) with every BatchNorm that follows a convolution folded into it, in
     place: the same function with fewer passes over the activations (for prediction only; a
     folded model cannot train). Pairs are a ``Conv2d`` followed by a ``BatchNorm2d`` in a
     ``Sequential``, and ResNet blocks' ``convN`` / ``bnN``."""
-    from torch.nn.utils.fusion import fuse_conv_bn_eval
-
     if model.training:
         raise ValueError("fold_batchnorm needs a model in eval mode")
     for module in list(model.modules()):
@@ -124,12 +133,12 @@ def fold_batchnorm(model: nn.Module) -> nn.Module:
             items = list(module)
             for i in range(len(items) - 1):
                 if isinstance(items[i], nn.Conv2d) and isinstance(items[i + 1], nn.BatchNorm2d):
-                    module[i] = fuse_conv_bn_eval(items[i], items[i + 1])
+                    module[i] = _fold(items[i], items[i + 1])
                     module[i + 1] = nn.Identity()
         for k in (1, 2, 3):
             conv, bn = getattr(module, f"conv{k}", None), getattr(module, f"bn{k}", None)
             if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
-                setattr(module, f"conv{k}", fuse_conv_bn_eval(conv, bn))
+                setattr(module, f"conv{k}", _fold(conv, bn))
                 setattr(module, f"bn{k}", nn.Identity())
     return model.to(memory_format=torch.channels_last)  # the layout G's convolutions run in
 

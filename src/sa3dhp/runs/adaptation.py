@@ -68,7 +68,8 @@ def _needs_motion(losses: list[str]) -> bool:
 
 def adapt_record(cfg: Config, losses: list[str] | None = None, source_ckpt=None) -> dict:
     """Provenance record of an adaptation run: the ``adapt`` section with ``losses`` (without
-    ``adabn_frames``, ``bn`` and ``bn_every`` under the paper's ``bn=source``), seed,
+    ``adabn_frames``, ``bn`` and ``bn_every`` under the paper's ``bn=source``, and without
+    ``teacher_grad`` at its default), seed,
     target_train, parents Gs (``init``), pose prior, motion prior (when a term needs it) and
     each relation network used (``relations/NAME``)."""
     from sa3dhp.train import adapt_terms
@@ -93,7 +94,8 @@ def adapt_record(cfg: Config, losses: list[str] | None = None, source_ckpt=None)
         parents=parents,
         # with the source statistics (the paper's), AdaBN's settings change nothing: they are
         # left out, so runs made before the option existed keep their record
-        drop=("adabn_frames", "bn", "bn_every") if acfg.bn == "source" else (),
+        drop=(("adabn_frames", "bn", "bn_every") if acfg.bn == "source" else ())
+        + (("teacher_grad",) if acfg.teacher_grad else ()),
     )
 
 

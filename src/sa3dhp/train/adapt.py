@@ -20,6 +20,9 @@ minimises loss ``s mod len(losses)``):
 * ``v:REL`` -- L_v(tau) = |Tv(Em(G(X))) - Em(G(tau X))| on ``clips`` clips of ``seq_len`` frames
   (``slow`` pairs use the 60-frame clip: anchor = every other frame, tau = middle half).
 
+Our option ``teacher_grad=False`` makes the relation side a fixed teacher: the gradient of
+L_z / L_v reaches G only through G(tau x) (distillation in the usual sense, one way).
+
 Our collapse guard (``collapse_guard`` > 0; off = the paper's objective) keeps G's
 per-dimension spread at Gs's (:func:`~sa3dhp.train.adapt_terms.spread_hinge`): the relation terms
 are minimised by a G whose outputs sit near a fixed point of Tz, which L_CR on one frame per clip
@@ -76,6 +79,10 @@ class AdaptConfig:
     # frames (AdaBN) before the first step and every bn_every steps with the current weights
     bn: str = "source"
     bn_every: int = 100
+    # our option: false makes the relation side of L_z / L_v a fixed teacher, Tz(G(x)) and
+    # Tv(Em(G(X))) without gradient, so only G(tau x) is pulled (true: both sides, as the
+    # loss is written; the supplement does not say)
+    teacher_grad: bool = True
     # every N steps, log target_val MPJPE (labels: for the report only, never to choose a step
     # or a setting) and G's spread over those crops (label-free); 0: never
     eval_every: int = 0
@@ -126,6 +133,10 @@ class Adapter:
     def _g(self, x: torch.Tensor) -> torch.Tensor:
         return at.encode(self.model, x, self.device, self.cfg.amp)
 
+    def _teacher(self, t: torch.Tensor) -> torch.Tensor:
+        """The relation side of a distillation term, detached unless ``teacher_grad``."""
+        return t if self.cfg.teacher_grad else t.detach()
+
     def loss(self, i: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
         """Term ``i`` on a fresh batch: ``{"loss": ..., "z_std": ...}``."""
         kind, r = self.terms[i]
@@ -145,13 +156,14 @@ class Adapter:
             assert r is not None
             x = at.frame_batch(self.clips, cfg.frames, gen).float() / 255.0
             z = self._g(x)
-            loss = (self.nets[r.name](z) - self._g(r.image(x))).abs().mean()
+            loss = (self._teacher(self.nets[r.name](z)) - self._g(r.image(x))).abs().mean()
         else:  # L_v(tau) = |Tv(Em(G(X))) - Em(G(tau X))|
             assert r is not None
             x = at.clip_batch(self.clips, cfg.clips, r.clip_length(self.seq_len), gen)
             x = x.float() / 255.0
             za = self._g(r.anchor_video(x))
-            loss = (self.nets[r.name](em(za)) - em(self._g(r.video(x)))).abs().mean()
+            teacher = self._teacher(self.nets[r.name](em(za)))
+            loss = (teacher - em(self._g(r.video(x)))).abs().mean()
             z = za.flatten(0, 1)
         # the guard reads batches of one frame per clip only (frames of a clip are alike)
         if kind in ("cr", "z") and cfg.collapse_guard > 0 and self.guard_std is not None:

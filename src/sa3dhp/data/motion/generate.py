@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from sa3dhp import skeleton as sk
+from sa3dhp.camera import inplane_rotation
 from sa3dhp.data.motion.actions import _segment_angles, _smooth01
 from sa3dhp.data.motion.body import (
     ANGLE_NAMES,
@@ -84,13 +85,18 @@ def _balance(body: np.ndarray, weight: np.ndarray) -> np.ndarray:
 def _orientation(
     t: np.ndarray, style: MotionStyle, rng: np.random.Generator, yaw: np.ndarray
 ) -> np.ndarray:
-    """Body -> camera rotations ``(T, 3, 3)``: yaw, small pitch/roll, camera elevation."""
+    """Body -> camera rotations ``(T, 3, 3)``: yaw, small pitch/roll, camera elevation, and
+    the camera's roll about its optical axis (drawn only where ``camera_roll_deg`` is not
+    ``(0, 0)``, so that other worlds keep their random stream)."""
     wob = np.deg2rad(style.pitch_roll_deg)
     pitch = rng.uniform(-wob, wob) + 0.3 * wob * np.sin(2 * np.pi * rng.uniform(0.1, 0.4) * t)
     roll = rng.uniform(-wob, wob) + 0.3 * wob * np.sin(2 * np.pi * rng.uniform(0.1, 0.4) * t)
     world = _rot_y(yaw) @ _rot_x(pitch) @ _rot_z(roll)
     elevation = _rot_x(np.deg2rad(rng.uniform(*style.elevation_deg)))  # camera-frame x axis
-    return elevation[None] @ sk.BODY_TO_CAMERA.astype(np.float64)[None] @ world
+    camera = elevation @ sk.BODY_TO_CAMERA.astype(np.float64)
+    if style.camera_roll_deg != (0.0, 0.0):
+        camera = inplane_rotation(rng.uniform(*style.camera_roll_deg)) @ camera
+    return camera[None] @ world
 
 
 # --------------------------------------------------------------------------------------------

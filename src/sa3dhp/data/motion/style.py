@@ -86,6 +86,10 @@ class MotionStyle:
         action_weights: relative frequency of each action (names from :data:`ACTIONS`; missing
             actions never occur).
         elevation_deg: range of the camera elevation (> 0: camera above, looking down).
+        camera_roll_deg: range of the camera's roll about its optical axis, one angle per clip
+            (> 0: the image of the body turns counter-clockwise, as the in-plane relation
+            turns it); ``(0, 0)``, the default, draws nothing, so worlds without a roll are
+            generated exactly as before the option existed.
         pitch_roll_deg: maximum random whole-body pitch and roll on top of the balance.
         amplitude: range of the per-segment amplitude scale (larger = more extreme poses).
         speed: range of the per-segment speed scale (multiplies each action's cycle rate).
@@ -97,6 +101,7 @@ class MotionStyle:
 
     action_weights: dict[str, float] = field(default_factory=lambda: dict.fromkeys(ACTIONS, 1.0))
     elevation_deg: tuple[float, float] = (-5.0, 25.0)
+    camera_roll_deg: tuple[float, float] = (0.0, 0.0)
     pitch_roll_deg: float = 6.0
     amplitude: tuple[float, float] = (0.6, 1.3)
     speed: tuple[float, float] = (0.8, 1.2)
@@ -124,6 +129,7 @@ class MotionStyle:
             )
         self.action_weights = {k: float(w) for k, w in weights.items()}
         self.elevation_deg = _pair("elevation_deg", self.elevation_deg, -60.0, 60.0)
+        self.camera_roll_deg = _pair("camera_roll_deg", self.camera_roll_deg, -90.0, 90.0)
         self.amplitude = _pair("amplitude", self.amplitude, 0.05, 1.5)
         self.speed = _pair("speed", self.speed, 0.1, 3.0)
         self.segment_seconds = _pair("segment_seconds", self.segment_seconds, 0.5, 60.0)
