@@ -4,6 +4,7 @@
                                                            # second setting, facing_probe.py)
     .venv/bin/python benchmarks/roll_probe.py --terms [NAME ...]  # each term alone (TERMS)
     .venv/bin/python benchmarks/roll_probe.py --budget [NAME ...]  # one term, freer (BUDGET)
+    .venv/bin/python benchmarks/roll_probe.py --anchor [NAME ...]  # + our source anchor (ANCHOR)
 
 The demo's gap is the body's facing, which no relation of the catalogue carries
 (``benchmarks/orientation_errors.py``). This probe gives the target a gap that one does: each
@@ -90,6 +91,18 @@ BUDGET: dict[str, tuple[list[str], list[str]]] = {
             "adapt.collapse_guard=1.0",
             "adapt.teacher_grad=false",
         ],
+    ),
+}
+ALL_BLOCKS = "adapt.trainable=[stem,layer1,layer2,layer3,convs,fc_blocks]"
+#: ``--anchor``: our source anchor (``src``: the source-training loss during adaptation) beside
+#: the relation terms (fixed before any run). The control trains ``src`` alone for as many
+#: ``src`` steps as the two-term run gives it (120 of 240), so the relation's share shows.
+ANCHOR: dict[str, tuple[list[str], list[str]]] = {
+    "paper_plus_src": (["paper", "src"], []),
+    "src_all_blocks_lr1e-4_120_steps": (["src"], [ALL_BLOCKS, "adapt.lr=1e-4", "adapt.steps=120"]),
+    "z_flip_inplane50_plus_src_all_blocks_lr1e-4": (
+        ["z:flip+inplane50", "src"],
+        [ALL_BLOCKS, "adapt.lr=1e-4"],
     ),
 }
 REUSED = (pipeline.POSE_PRIOR_DIR, pipeline.MOTION_PRIOR_DIR, "relations", "source")
@@ -201,8 +214,9 @@ def main() -> None:
     path = Path("benchmarks/results/roll_probe.jsonl")
     args = sys.argv[1:]
     adaptations = None
-    if args[:1] in (["--terms"], ["--budget"]):
-        adaptations, args = {"--terms": TERMS, "--budget": BUDGET}[args[0]], args[1:]
+    modes = {"--terms": TERMS, "--budget": BUDGET, "--anchor": ANCHOR}
+    if args[:1] and args[0] in modes:
+        adaptations, args = modes[args[0]], args[1:]
     for name in args or list(SETTINGS):
         donor, overrides = SETTINGS[name]
         result = run(name, donor, overrides, adaptations)

@@ -62,3 +62,18 @@ def tiny_model(tmp_path_factory):
     tensors |= {f"Dp.{k}": v for k, v in prior.state_dict().items()}
     path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
     return write_model_file(path, tensors, TINY_ARCH, TINY_PRIOR_ARCH, 64, 1.7, {}, "test")
+
+
+def load_benchmark(name: str):
+    """The module ``benchmarks/<name>.py`` (benchmarks are scripts, not a package)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "benchmarks"
+    if str(root) not in sys.path:  # a benchmark may import its sibling scripts
+        sys.path.insert(0, str(root))
+    spec = importlib.util.spec_from_file_location(name, root / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

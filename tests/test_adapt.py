@@ -263,3 +263,32 @@ def test_fixed_teacher_pulls_only_the_transformed_side(kind):
     (teacher - student).abs().mean().backward()
     for p, g in zip(params, fixed, strict=True):
         torch.testing.assert_close(p.grad, g)
+
+
+def test_source_anchor_term_fits_source_labels_and_is_refused_without_them(tmp_path):
+    """Our ``src`` term is the source-training loss on labelled source frames: it needs the
+    source split and the prior, trains only the chosen blocks, and lowers its own loss."""
+    from sa3dhp.models.pose_prior import PosePrior
+
+    assert [k for k, _ in adapt_terms.parse_losses(["src", "z:flip"])] == ["src", "z"]
+    assert adapt_terms.uses_source(["cr", "src"]) and not adapt_terms.uses_source(["paper"])
+    torch.manual_seed(0)
+    model = ImageToLatent("resnet18", weights="none", conv_channels=16, fc_hidden=16)
+    prior = PosePrior(hidden=32, blocks=1).eval()
+    clips = torch.randint(0, 256, (6, 60, 3, 32, 32), dtype=torch.uint8)
+    images = torch.randint(0, 256, (16, 3, 32, 32), dtype=torch.uint8)
+    poses = (torch.randn(1, 17, 3) * 300).expand(16, -1, -1)  # one pose: a fit must show
+    cfg = adapt.AdaptConfig(
+        losses=["src"], steps=10, frames=8, log_every=1, amp=False, lr=1e-3, trainable=["fc_blocks"]
+    )
+    with pytest.raises(ValueError, match="'src' needs the labelled source split"):
+        adapt.train(cfg, model, None, {}, clips, tmp_path / "none", seed=0, device="cpu")
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    out = adapt.train(
+        cfg, model, None, {}, clips, tmp_path / "run", 0, "cpu", prior=prior, source=(images, poses)
+    )
+    assert set(out) == {"L_src"}
+    changed = {k for k in before if not torch.equal(before[k], model.state_dict()[k])}
+    assert changed and all(k.startswith("fc_blocks.") for k in changed)
+    losses = [h["L_src"] for h in run_logging.read_history(tmp_path / "run") if "L_src" in h]
+    assert losses[-1] < losses[0]

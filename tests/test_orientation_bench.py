@@ -1,19 +1,13 @@
 """The yaw error and yaw alignment of ``benchmarks/orientation_errors.py``: a pose turned about
 its torso's up axis by a known angle has that yaw error, and turning it back undoes it."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 
 from sa3dhp import metrics
 from sa3dhp.kinematics import pose_torso_frame
-from tests.conftest import random_poses
+from tests.conftest import load_benchmark, random_poses
 
-_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "orientation_errors.py"
-_spec = importlib.util.spec_from_file_location("orientation_errors", _PATH)
-bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench)
+bench = load_benchmark("orientation_errors")
 
 
 def test_a_known_turn_is_its_yaw_error_and_aligning_undoes_it():

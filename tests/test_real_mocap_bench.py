@@ -1,19 +1,14 @@
 """The DeepMimic -> BVH writer of ``benchmarks/real_mocap_prior.py`` (pybullet not needed): the
 BVH reader gives back the clip's own forward kinematics, and left stays left."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 from scipy.spatial.transform import Rotation
 
 from sa3dhp import skeleton as sk
 from sa3dhp.convert.bvh import read_bvh, to_h36m
+from tests.conftest import load_benchmark
 
-_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "real_mocap_prior.py"
-_spec = importlib.util.spec_from_file_location("real_mocap_prior", _PATH)
-bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench)
+bench = load_benchmark("real_mocap_prior")
 
 
 def _frames(n: int = 12, seed: int = 0) -> np.ndarray:

@@ -2,19 +2,13 @@
 known angle changes its tilt by that angle (counter-clockwise positive, as the in-plane
 relation and the camera roll turn it), and the tilt rows read a model that ignores the turn."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 
 from sa3dhp import relations
 from sa3dhp.camera import inplane_rotation
-from tests.conftest import random_poses
+from tests.conftest import load_benchmark, random_poses
 
-_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "roll_probe.py"
-_spec = importlib.util.spec_from_file_location("roll_probe", _PATH)
-bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench)
+bench = load_benchmark("roll_probe")
 
 
 def test_a_known_turn_is_the_tilt_change():

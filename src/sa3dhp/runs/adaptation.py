@@ -69,9 +69,9 @@ def _needs_motion(losses: list[str]) -> bool:
 def adapt_record(cfg: Config, losses: list[str] | None = None, source_ckpt=None) -> dict:
     """Provenance record of an adaptation run: the ``adapt`` section with ``losses`` (without
     ``adabn_frames``, ``bn`` and ``bn_every`` under the paper's ``bn=source``, and without
-    ``teacher_grad`` at its default), seed,
-    target_train, parents Gs (``init``), pose prior, motion prior (when a term needs it) and
-    each relation network used (``relations/NAME``)."""
+    ``teacher_grad`` at its default), seed, target_train (and source_train for our ``src``
+    term), parents Gs (``init``), pose prior, motion prior (when a term needs it) and each
+    relation network used (``relations/NAME``)."""
     from sa3dhp.train import adapt_terms
     from sa3dhp.train import relations as trel
 
@@ -86,11 +86,12 @@ def adapt_record(cfg: Config, losses: list[str] | None = None, source_ckpt=None)
         parents[f"relations/{n}"] = trel.checkpoint_path(
             pipeline.stage_dir(cfg, pipeline.RELATIONS_DIR), n
         )
+    splits = ["target_train"] + (["source_train"] if adapt_terms.uses_source(acfg.losses) else [])
     return prov.stage_record(
         acfg,
         seed=cfg.seed,
         world=cfg.data,
-        splits=["target_train"],
+        splits=splits,
         parents=parents,
         # with the source statistics (the paper's), AdaBN's settings change nothing: they are
         # left out, so runs made before the option existed keep their record
@@ -121,6 +122,7 @@ def adapt(
     acfg = _adapt_config(cfg, losses)
     names = adapt_terms.relation_names(acfg.losses)
     needs_motion = _needs_motion(acfg.losses)
+    anchored = adapt_terms.uses_source(acfg.losses)
     run_dir = pipeline.stage_dir(cfg, run_name)
     record = adapt_record(cfg, losses, source_ckpt)
     report = None
@@ -150,7 +152,10 @@ def adapt(
         report_sets=image_models._heldout(cfg, ("target_val",), torch_layout=True)
         if acfg.eval_every
         else None,
-        prior=priors.load_pose_prior(cfg) if acfg.eval_every else None,
+        prior=priors.load_pose_prior(cfg) if acfg.eval_every or anchored else None,
+        source=image_models._heldout(cfg, ("source_train",), torch_layout=True)["source_train"]
+        if anchored
+        else None,
     )
     if not out and (run_dir / "metrics.json").exists():  # a finished run, resumed: keep its record
         return json.loads((run_dir / "metrics.json").read_text())

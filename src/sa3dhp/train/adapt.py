@@ -19,6 +19,9 @@ minimises loss ``s mod len(losses)``):
 * ``z:REL`` -- L_z(tau) = |Tz(G(x)) - G(tau x)| on ``frames`` frames (L1, as the authors' code).
 * ``v:REL`` -- L_v(tau) = |Tv(Em(G(X))) - Em(G(tau X))| on ``clips`` clips of ``seq_len`` frames
   (``slow`` pairs use the 60-frame clip: anchor = every other frame, tau = middle half).
+* ``src`` -- ours, not the paper's: the source-training loss (mean joint distance of
+  FK(Dp(G(xs))) to ys, metres) on ``frames`` labelled source frames with photometric jitter,
+  an anchor that keeps G's poses where the source taught them while the other terms pull.
 
 Our option ``teacher_grad=False`` makes the relation side a fixed teacher: the gradient of
 L_z / L_v reaches G only through G(tau x) (distillation in the usual sense, one way).
@@ -38,6 +41,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from sa3dhp.data.augment import augment_images
 from sa3dhp.device import resolve_device
 from sa3dhp.inference import G_STAGE, load_image_model
 from sa3dhp.models.image_to_latent import ImageToLatent
@@ -104,6 +108,8 @@ class Adapter:
         clips: unlabelled target clips ``(C, L, 3, S, S)`` uint8, L >= 2 x ``seq_len``.
         seed: the run seed; the projection heads are initialised from it (the global RNG is
             left as it was).
+        source: labelled source frames ``(uint8 (N, 3, S, S), poses (N, 17, 3) mm)`` and
+            ``prior``, the frozen pose prior (needed by the ``src`` term only).
     """
 
     def __init__(
@@ -115,14 +121,17 @@ class Adapter:
         clips: torch.Tensor,
         device: torch.device,
         seed: int = 0,
+        source: tuple[torch.Tensor, torch.Tensor] | None = None,
+        prior: PosePrior | None = None,
     ) -> None:
         self.cfg, self.model, self.motion, self.nets = cfg, model, motion_prior, nets
+        self.source, self.prior = source, prior
         self.clips, self.device = clips, device
         self.seq_len = motion_prior.seq_len if motion_prior is not None else 30
         self.terms = at.parse_losses(cfg.losses)
         self.guard_std: torch.Tensor | None = None  # set by train() from Gs (collapse guard)
         self.heads = at.projection_heads(self.terms, seed, cfg.proj_dim).to(device)
-        at.check_terms(self.terms, motion_prior, nets)
+        at.check_terms(self.terms, motion_prior, nets, source if prior is not None else None)
 
     def optimizer(self, i: int, backbone: list[nn.Parameter]) -> torch.optim.Optimizer:
         """Term ``i``'s own Adam: the trainable blocks (and its projection head) at its lr."""
@@ -152,6 +161,13 @@ class Adapter:
             head = self.heads[at.HEAD_OF[kind]]
             a, b = (za, zb) if kind == "cr" else (em(za), em(zb))
             loss, z = at.info_nce(head(a), head(b), cfg.temperature), za.flatten(0, -2)
+        elif kind == "src":  # ours: the source-training loss on labelled source frames
+            assert self.source is not None and self.prior is not None
+            images, poses = self.source
+            idx = torch.randint(len(images), (cfg.frames,), generator=gen)
+            z = self._g(augment_images(images[idx], gen))
+            pred = self.prior.decode(z)
+            loss = (pred - poses[idx].to(pred)).norm(dim=-1).mean() / 1000.0
         elif kind == "z":  # L_z(tau) = |Tz(G(x)) - G(tau x)|
             assert r is not None
             x = at.frame_batch(self.clips, cfg.frames, gen).float() / 255.0
@@ -190,11 +206,13 @@ def train(
     provenance: dict | None = None,
     report_sets: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None,
     prior: PosePrior | None = None,
+    source: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> dict:
     """Adapt ``model`` (initialised from Gs) on unlabelled target ``clips``; resumable, and
     refused when an existing checkpoint has another ``provenance`` (:mod:`sa3dhp.provenance`).
     ``report_sets`` (``{name: (uint8 crops, poses)}``, decoded with ``prior``) are evaluated every
     ``cfg.eval_every`` steps for the report's learning curves; nothing in the run reads them.
+    ``source`` (labelled source crops and poses, decoded with ``prior``) feeds the ``src`` term.
 
     Returns:
         the mean of each term over the last quarter of the run (diagnostics, not selection).
@@ -208,7 +226,9 @@ def train(
     backbone = at.set_trainable(model, cfg.trainable)
     motion_prior, nets = at.freeze_teachers(motion_prior, nets, dev)
     check_bn(cfg.bn)
-    adapter = Adapter(cfg, model, motion_prior, nets, clips, dev, seed)
+    if prior is not None:
+        prior = prior.to(dev).eval().requires_grad_(False)
+    adapter = Adapter(cfg, model, motion_prior, nets, clips, dev, seed, source, prior)
     if cfg.collapse_guard > 0:
         # Gs's own spread, measured before a resumed run's weights are loaded
         adapter.guard_std = at.latent_spread(model, clips, 512, seed, dev)

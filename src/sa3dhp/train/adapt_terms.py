@@ -1,7 +1,7 @@
 """The building blocks of adaptation (:mod:`sa3dhp.train.adapt`): InfoNCE with its projection
-head and pose-preserving augmentation (L_CR, L_HCR), our collapse guard, the named loss sets and
-their parsing, which blocks train and the frozen teachers, G and Em on crop batches, the
-batches, determinism, the AdaBN baseline, and the report-only metrics.
+head and pose-preserving augmentation (L_CR, L_HCR), our collapse guard and source anchor, the
+named loss sets and their parsing, which blocks train and the frozen teachers, G and Em on crop
+batches, the batches, determinism, the AdaBN baseline, and the report-only metrics.
 
 Determinism: the projection heads start from the run seed (not the global RNG), every batch and
 augmentation of step ``k`` comes from ``(seed, k)``, the global RNGs are reseeded from
@@ -105,7 +105,7 @@ def parse_losses(losses: list[str] | tuple[str, ...]) -> list[tuple[str, rel.Rel
     expanded = [t for item in losses for t in LOSS_SETS.get(str(item), (item,))]
     for item in expanded:
         kind, _, name = str(item).partition(":")
-        if kind in ("cr", "hcr") and not name:
+        if kind in ("cr", "hcr", "src") and not name:
             out.append((kind, None))
         elif kind in ("z", "v") and name:
             relation = rel.get(name)
@@ -118,7 +118,7 @@ def parse_losses(losses: list[str] | tuple[str, ...]) -> list[tuple[str, rel.Rel
             out.append((kind, relation))
         else:
             raise ValueError(
-                f"adapt.losses: bad entry '{item}'; use cr, hcr, z:RELATION, v:RELATION "
+                f"adapt.losses: bad entry '{item}'; use cr, hcr, src, z:RELATION, v:RELATION "
                 f"(e.g. z:flip, v:slow-backward) or a named set ({', '.join(LOSS_SETS)})"
             )
     if not out:
@@ -138,7 +138,8 @@ HEAD_OF = {"cr": "proj_z", "hcr": "proj_v"}
 def term_name(term: tuple[str, rel.Relation | None]) -> str:
     """Log name of a parsed term, e.g. ``L_z(flip)``, ``L_CR``."""
     kind, r = term
-    return {"cr": "L_CR", "hcr": "L_HCR"}.get(kind, f"L_{kind}({r.name if r else ''})")
+    names = {"cr": "L_CR", "hcr": "L_HCR", "src": "L_src"}
+    return names.get(kind, f"L_{kind}({r.name if r else ''})")
 
 
 def freeze_teachers(
@@ -250,9 +251,18 @@ def projection_heads(terms: list, seed: int, proj_dim: int) -> nn.ModuleDict:
     return heads
 
 
-def check_terms(terms: list, motion_prior: nn.Module | None, nets: dict) -> None:
-    """Refuse terms whose motion prior or relation network is missing."""
+def uses_source(losses: list[str] | tuple[str, ...]) -> bool:
+    """Whether a loss list has our source-anchor term ``src`` (it reads source_train labels)."""
+    return any(kind == "src" for kind, _ in parse_losses(losses))
+
+
+def check_terms(
+    terms: list, motion_prior: nn.Module | None, nets: dict, source: tuple | None = None
+) -> None:
+    """Refuse terms whose motion prior, relation network or source data is missing."""
     for kind, r in terms:
+        if kind == "src" and source is None:
+            raise ValueError("adapt.losses: 'src' needs the labelled source split and pose prior")
         if kind in ("hcr", "v") and motion_prior is None:
             raise ValueError(f"adapt.losses: '{kind}' terms need the motion prior")
         if r is not None and r.name not in nets:
