@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/roll_probe.py --terms [NAME ...]  # each term alone (TERMS)
     .venv/bin/python benchmarks/roll_probe.py --budget [NAME ...]  # one term, freer (BUDGET)
     .venv/bin/python benchmarks/roll_probe.py --anchor [NAME ...]  # + our source anchor (ANCHOR)
+    .venv/bin/python benchmarks/roll_probe.py --nonlocal [NAME ...]  # + our guard (NONLOCAL)
 
 The demo's gap is the body's facing, which no relation of the catalogue carries
 (``benchmarks/orientation_errors.py``). This probe gives the target a gap that one does: each
@@ -103,6 +104,20 @@ ANCHOR: dict[str, tuple[list[str], list[str]]] = {
     "z_flip_inplane50_plus_src_all_blocks_lr1e-4": (
         ["z:flip+inplane50", "src"],
         [ALL_BLOCKS, "adapt.lr=1e-4"],
+    ),
+}
+#: ``--nonlocal``: our non-localness guard (weight 1, fixed before any run), which keeps G's
+#: answers to x and tau x at least the relation's mocap non-localness apart (no fixed points)
+NONLOCAL: dict[str, tuple[list[str], list[str]]] = {
+    "paper_nonlocal_guard": (["paper"], ["adapt.nonlocal_guard=1.0"]),
+    "paper_plus_src_nonlocal_guard": (["paper", "src"], ["adapt.nonlocal_guard=1.0"]),
+    "z_flip_inplane50_nonlocal_guard_all_blocks_lr1e-4": (
+        ["z:flip+inplane50"],
+        [ALL_BLOCKS, "adapt.lr=1e-4", "adapt.nonlocal_guard=1.0"],
+    ),
+    "z_flip_inplane50_plus_src_nonlocal_guard_all_blocks_lr1e-4": (
+        ["z:flip+inplane50", "src"],
+        [ALL_BLOCKS, "adapt.lr=1e-4", "adapt.nonlocal_guard=1.0"],
     ),
 }
 REUSED = (pipeline.POSE_PRIOR_DIR, pipeline.MOTION_PRIOR_DIR, "relations", "source")
@@ -205,6 +220,10 @@ def run(name: str, donor: str, overrides: list[str], adaptations: dict | None = 
         "tilt_target_val": tilts,
         "relation_tilts_target_val": pairs,
         "diagnostics_target_val": diagnostics.adaptation_diagnostics(cfg, ckpts),
+        # the margins of the non-localness guard (mean |u - u_tau| on the mocap; label-free)
+        "nonlocalness": adaptation.nonlocalness(
+            cfg, ["flip+inplane50", PAPER_V_RELATION, "slow-backward"]
+        ),
         "seconds": round(time.perf_counter() - t0, 1),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -214,7 +233,7 @@ def main() -> None:
     path = Path("benchmarks/results/roll_probe.jsonl")
     args = sys.argv[1:]
     adaptations = None
-    modes = {"--terms": TERMS, "--budget": BUDGET, "--anchor": ANCHOR}
+    modes = {"--terms": TERMS, "--budget": BUDGET, "--anchor": ANCHOR, "--nonlocal": NONLOCAL}
     if args[:1] and args[0] in modes:
         adaptations, args = modes[args[0]], args[1:]
     for name in args or list(SETTINGS):

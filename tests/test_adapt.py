@@ -292,3 +292,29 @@ def test_source_anchor_term_fits_source_labels_and_is_refused_without_them(tmp_p
     assert changed and all(k.startswith("fc_blocks.") for k in changed)
     losses = [h["L_src"] for h in run_logging.read_history(tmp_path / "run") if "L_src" in h]
     assert losses[-1] < losses[0]
+
+
+def test_nonlocal_guard_is_zero_when_tau_moves_g_enough_and_pulls_a_fixed_point_apart():
+    """Our non-localness guard: W x max(0, d_tau - mean |G(x) - G(tau x)|); G answering tau x as
+    it answers x (a fixed point of tau) costs W x d_tau and its gradient pushes them apart."""
+    model = ImageToLatent("resnet18", weights="none", conv_channels=16, fc_hidden=16)
+    clips = torch.randint(0, 256, (6, 60, 3, 32, 32), dtype=torch.uint8)
+    cfg = adapt.AdaptConfig(losses=["z:flip"], nonlocal_guard=2.0, amp=False)
+    adapter = adapt.Adapter(
+        cfg, model, None, {"flip": RelationNet(32, 16)}, clips, torch.device("cpu"),
+        nonlocalness={"flip": 0.5},
+    )  # fmt: skip
+    a = torch.zeros(4, 32, requires_grad=True)
+    b = torch.full((4, 32), 0.01)  # near a fixed point (|a - b| has no slope at exactly 0)
+    fixed = adapter._nonlocal("flip", a, b)
+    assert float(fixed) == pytest.approx(0.98)  # 2.0 x (0.5 - 0.01)
+    fixed.backward()
+    assert a.grad.abs().sum() > 0
+    assert float(adapter._nonlocal("flip", torch.ones(4, 32), b)) == 0.0  # distance 1 >= 0.5
+    with pytest.raises(ValueError, match="no non-localness for 'flip-backward'"):
+        adapter._nonlocal("flip-backward", a, b)
+    off = adapt.Adapter(
+        adapt.AdaptConfig(losses=["z:flip"]), model, None, {"flip": RelationNet(32, 16)}, clips,
+        torch.device("cpu"),
+    )  # fmt: skip
+    assert off._nonlocal("flip", a, b) == 0.0

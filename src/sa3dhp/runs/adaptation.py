@@ -69,9 +69,9 @@ def _needs_motion(losses: list[str]) -> bool:
 def adapt_record(cfg: Config, losses: list[str] | None = None, source_ckpt=None) -> dict:
     """Provenance record of an adaptation run: the ``adapt`` section with ``losses`` (without
     ``adabn_frames``, ``bn`` and ``bn_every`` under the paper's ``bn=source``, and without
-    ``teacher_grad`` at its default), seed, target_train (and source_train for our ``src``
-    term), parents Gs (``init``), pose prior, motion prior (when a term needs it) and each
-    relation network used (``relations/NAME``)."""
+    ``teacher_grad`` and ``nonlocal_guard`` at their defaults), seed, target_train (and
+    source_train for our ``src`` term), parents Gs (``init``), pose prior, motion prior (when a
+    term needs it) and each relation network used (``relations/NAME``)."""
     from sa3dhp.train import adapt_terms
     from sa3dhp.train import relations as trel
 
@@ -96,7 +96,8 @@ def adapt_record(cfg: Config, losses: list[str] | None = None, source_ckpt=None)
         # with the source statistics (the paper's), AdaBN's settings change nothing: they are
         # left out, so runs made before the option existed keep their record
         drop=(("adabn_frames", "bn", "bn_every") if acfg.bn == "source" else ())
-        + (("teacher_grad",) if acfg.teacher_grad else ()),
+        + (("teacher_grad",) if acfg.teacher_grad else ())
+        + (("nonlocal_guard",) if not acfg.nonlocal_guard else ()),
     )
 
 
@@ -156,6 +157,7 @@ def adapt(
         source=image_models._heldout(cfg, ("source_train",), torch_layout=True)["source_train"]
         if anchored
         else None,
+        nonlocalness=nonlocalness(cfg, names) if acfg.nonlocal_guard > 0 else None,
     )
     if not out and (run_dir / "metrics.json").exists():  # a finished run, resumed: keep its record
         return json.loads((run_dir / "metrics.json").read_text())
@@ -163,6 +165,22 @@ def adapt(
     if report is not None:
         out["videos"] = report
     pipeline.write_metrics(run_dir, out)
+    return out
+
+
+def nonlocalness(cfg: Config, names: list[str], n: int = 2000) -> dict[str, float]:
+    """``{relation: d_tau}``: mean |u - u_tau| (the L1 metric of L_z / L_v) over ``n`` mocap
+    training poses (windows for a relation on time), encoded by the frozen priors: how far
+    the relation moves a typical latent (the margins of ``adapt.nonlocal_guard``)."""
+    from sa3dhp import relations as rel
+    from sa3dhp.relation_pairs import build_pairs
+
+    data, pose_prior = relation_nets.relation_data(cfg), priors.load_pose_prior(cfg)
+    motion = priors.load_motion_prior(cfg) if any(rel.get(n_).is_temporal for n_ in names) else None
+    out = {}
+    for i, name in enumerate(names):
+        pairs = build_pairs(rel.get(name), data, pose_prior, motion, "train", n, 6, cfg.seed + i)
+        out[name] = round(float((pairs["u"] - pairs["u_tau"]).abs().mean()), 5)
     return out
 
 

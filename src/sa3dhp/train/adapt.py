@@ -26,6 +26,10 @@ minimises loss ``s mod len(losses)``):
 Our option ``teacher_grad=False`` makes the relation side a fixed teacher: the gradient of
 L_z / L_v reaches G only through G(tau x) (distillation in the usual sense, one way).
 
+Our non-localness guard (``nonlocal_guard`` > 0) adds, to each relation term, a hinge that keeps
+the mean distance between G's latents of x and tau x at least the relation's non-localness on
+the mocap (:func:`sa3dhp.runs.adaptation.nonlocalness`).
+
 Our collapse guard (``collapse_guard`` > 0; off = the paper's objective) keeps G's
 per-dimension spread at Gs's (:func:`~sa3dhp.train.adapt_terms.spread_hinge`): the relation terms
 are minimised by a G whose outputs sit near a fixed point of Tz, which L_CR on one frame per clip
@@ -87,6 +91,11 @@ class AdaptConfig:
     # Tv(Em(G(X))) without gradient, so only G(tau x) is pulled (true: both sides, as the
     # loss is written; the supplement does not say)
     teacher_grad: bool = True
+    # our non-localness guard (0 = off): + weight x max(0, d_tau - mean |G(x) - G(tau x)|) on
+    # each L_z (and the same on Em for L_v), d_tau = the relation's non-localness on the mocap
+    # (mean |Ep(y) - Ep(tau y)|, same metric): G may not answer tau x as it answers x, which
+    # rules out the fixed points of tau where the relation terms are smallest
+    nonlocal_guard: float = 0.0
     # every N steps, log target_val MPJPE (labels: for the report only, never to choose a step
     # or a setting) and G's spread over those crops (label-free); 0: never
     eval_every: int = 0
@@ -110,6 +119,7 @@ class Adapter:
             left as it was).
         source: labelled source frames ``(uint8 (N, 3, S, S), poses (N, 17, 3) mm)`` and
             ``prior``, the frozen pose prior (needed by the ``src`` term only).
+        nonlocalness: ``{relation name: d_tau}``, the margins of the non-localness guard.
     """
 
     def __init__(
@@ -123,9 +133,10 @@ class Adapter:
         seed: int = 0,
         source: tuple[torch.Tensor, torch.Tensor] | None = None,
         prior: PosePrior | None = None,
+        nonlocalness: dict[str, float] | None = None,
     ) -> None:
         self.cfg, self.model, self.motion, self.nets = cfg, model, motion_prior, nets
-        self.source, self.prior = source, prior
+        self.source, self.prior, self.nonlocalness = source, prior, nonlocalness or {}
         self.clips, self.device = clips, device
         self.seq_len = motion_prior.seq_len if motion_prior is not None else 30
         self.terms = at.parse_losses(cfg.losses)
@@ -145,6 +156,15 @@ class Adapter:
     def _teacher(self, t: torch.Tensor) -> torch.Tensor:
         """The relation side of a distillation term, detached unless ``teacher_grad``."""
         return t if self.cfg.teacher_grad else t.detach()
+
+    def _nonlocal(self, name: str, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor | float:
+        """The non-localness guard of relation ``name`` on the latents of x and tau x."""
+        if self.cfg.nonlocal_guard <= 0:
+            return 0.0
+        if name not in self.nonlocalness:
+            raise ValueError(f"adapt.nonlocal_guard: no non-localness for '{name}'")
+        gap = self.nonlocalness[name] - (a - b).abs().mean()
+        return self.cfg.nonlocal_guard * torch.relu(gap)
 
     def loss(self, i: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
         """Term ``i`` on a fresh batch: ``{"loss": ..., "z_std": ...}``."""
@@ -171,15 +191,17 @@ class Adapter:
         elif kind == "z":  # L_z(tau) = |Tz(G(x)) - G(tau x)|
             assert r is not None
             x = at.frame_batch(self.clips, cfg.frames, gen).float() / 255.0
-            z = self._g(x)
-            loss = (self._teacher(self.nets[r.name](z)) - self._g(r.image(x))).abs().mean()
+            z, student = self._g(x), self._g(r.image(x))
+            loss = (self._teacher(self.nets[r.name](z)) - student).abs().mean()
+            loss = loss + self._nonlocal(r.name, z, student)
         else:  # L_v(tau) = |Tv(Em(G(X))) - Em(G(tau X))|
             assert r is not None
             x = at.clip_batch(self.clips, cfg.clips, r.clip_length(self.seq_len), gen)
             x = x.float() / 255.0
             za = self._g(r.anchor_video(x))
-            teacher = self._teacher(self.nets[r.name](em(za)))
-            loss = (teacher - em(self._g(r.video(x)))).abs().mean()
+            anchor, student = em(za), em(self._g(r.video(x)))
+            loss = (self._teacher(self.nets[r.name](anchor)) - student).abs().mean()
+            loss = loss + self._nonlocal(r.name, anchor, student)
             z = za.flatten(0, 1)
         # the guard reads batches of one frame per clip only (frames of a clip are alike)
         if kind in ("cr", "z") and cfg.collapse_guard > 0 and self.guard_std is not None:
@@ -207,12 +229,14 @@ def train(
     report_sets: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None,
     prior: PosePrior | None = None,
     source: tuple[torch.Tensor, torch.Tensor] | None = None,
+    nonlocalness: dict[str, float] | None = None,
 ) -> dict:
     """Adapt ``model`` (initialised from Gs) on unlabelled target ``clips``; resumable, and
     refused when an existing checkpoint has another ``provenance`` (:mod:`sa3dhp.provenance`).
     ``report_sets`` (``{name: (uint8 crops, poses)}``, decoded with ``prior``) are evaluated every
     ``cfg.eval_every`` steps for the report's learning curves; nothing in the run reads them.
-    ``source`` (labelled source crops and poses, decoded with ``prior``) feeds the ``src`` term.
+    ``source`` (labelled source crops and poses, decoded with ``prior``) feeds the ``src`` term;
+    ``nonlocalness`` (``{relation: d_tau}``) the non-localness guard.
 
     Returns:
         the mean of each term over the last quarter of the run (diagnostics, not selection).
@@ -228,7 +252,7 @@ def train(
     check_bn(cfg.bn)
     if prior is not None:
         prior = prior.to(dev).eval().requires_grad_(False)
-    adapter = Adapter(cfg, model, motion_prior, nets, clips, dev, seed, source, prior)
+    adapter = Adapter(cfg, model, motion_prior, nets, clips, dev, seed, source, prior, nonlocalness)
     if cfg.collapse_guard > 0:
         # Gs's own spread, measured before a resumed run's weights are loaded
         adapter.guard_std = at.latent_spread(model, clips, 512, seed, dev)
