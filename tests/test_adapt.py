@@ -307,7 +307,7 @@ def test_nonlocal_guard_is_zero_when_tau_moves_g_enough_and_pulls_a_fixed_point_
     a = torch.zeros(4, 32, requires_grad=True)
     b = torch.full((4, 32), 0.01)  # near a fixed point (|a - b| has no slope at exactly 0)
     fixed = adapter._nonlocal("flip", a, b)
-    assert float(fixed) == pytest.approx(0.98)  # 2.0 x (0.5 - 0.01)
+    assert fixed.item() == pytest.approx(0.98)  # 2.0 x (0.5 - 0.01)
     fixed.backward()
     assert a.grad.abs().sum() > 0
     assert float(adapter._nonlocal("flip", torch.ones(4, 32), b)) == 0.0  # distance 1 >= 0.5
