@@ -143,6 +143,14 @@ def test_track_heights_keep_a_crouching_tracks_standing_height_and_its_feet():
     off = TrackHeights(frames=0)
     off(stand, [0])
     assert np.array_equal(off(crouch, [0]), crouch)
+    # an ended track's history is dropped: a new track with its id starts afresh
+    heights(stand, [5])
+    heights.forget([0, 1])
+    assert np.array_equal(heights(crouch, [5]), crouch)
+    kept = TrackHeights(frames=3)
+    kept(stand, [0])
+    kept.forget([0])
+    assert kept(crouch, [0])[0][1] == 20
 
 
 def test_predict_boxes_take_the_tracks_height_unless_switched_off(
@@ -305,6 +313,12 @@ def test_tracker_keeps_ids_and_starts_new_ones():
     assert tracker.update(np.stack([a, b])).tolist() == [0, 1]
     assert tracker.update(np.stack([b + 1, a + 1])).tolist() == [1, 0]
     assert tracker.update(np.stack([a + 2, a + 100])).tolist() == [0, 2]
+    assert sorted(tracker.live()) == [0, 1, 2]
+    short = IoUTracker(max_age=1)
+    short.update(np.stack([a, b]))
+    for _ in range(2):
+        short.update(a[None])
+    assert short.live() == [0]  # b's track ended after more than max_age missed frames
 
 
 def test_tracker_follows_a_moving_box_over_a_gap():

@@ -88,6 +88,13 @@ class TrackHeights:
                 boxes[i] = [cx - half_w, boxes[i, 3] - tall, cx + half_w, boxes[i, 3]]
         return boxes
 
+    def forget(self, live: list[int]) -> None:
+        """Drop the histories of tracks not in ``live`` (ended tracks), so that a long video's
+        memory stays bounded by its live tracks."""
+        keep = set(live)
+        for t in [t for t in self._seen if t not in keep]:
+            del self._seen[t]
+
 
 def people_in(
     item: media_mod.Media,
@@ -137,6 +144,8 @@ def people_in(
                 tracks = np.concatenate([tracks, kept])
                 filled = np.concatenate([filled, np.ones(len(kept), bool)])
             boxes = heights(boxes, tracks, ~filled)
+            if item.kind == "video":
+                heights.forget(tracker.live())
             crops = [cut_crop(frame, crop_from_box(b, crop_scale), size) for b in boxes]
             yield FramePeople(
                 index=index,

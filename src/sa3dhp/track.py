@@ -41,6 +41,10 @@ class IoUTracker:
     def _expected(self, t: int, ahead: int) -> np.ndarray:
         return self._boxes[t] + self._vel.get(t, 0.0) * ahead
 
+    def live(self) -> list[int]:
+        """The ids of the tracks that have not ended."""
+        return list(self._boxes)
+
     def missed(self, max_gap: int, min_hits: int = 3) -> tuple[np.ndarray, np.ndarray]:
         """The tracks the last :meth:`update` did not match, missed for at most ``max_gap``
         frames after at least ``min_hits`` matched ones: ids ``(M,)`` and their expected boxes
