@@ -13,13 +13,15 @@ target_test (the final evaluation), with the label-free diagnostics on target_va
 
     .venv/bin/python benchmarks/adapt_guard.py          # the demo's Gs
     .venv/bin/python benchmarks/adapt_guard.py bench    # bench's Gs (after `make bench`)
+    .venv/bin/python benchmarks/adapt_guard.py bench_seed2  # bench seed 2's Gs (out/bench_seed2)
 
 Writes ``benchmarks/results/adapt_guard.json`` and ``docs/adapt_guard_curves.png``; with
 ``bench``, ``bench_adapt_guard.json`` and ``docs/bench_adapt_guard_curves.png``, the paper's
 objective being the bench's own ``adapted`` run (its curve is already on target_val every 100
 steps), the guard's run ``adapted_guard``, and the guard's run from the AdaBN model instead of
 Gs (``adapted_adabn_guard``) and ``adapted_bn_target`` (every 100 steps), with the bench's
-settings otherwise. Gs and AdaBN are the rows every option is read against.
+settings otherwise; ``bench_seed2`` writes ``bench_seed2_adapt_guard.json`` from bench seed 2's
+run. Gs and AdaBN are the rows every option is read against.
 """
 
 from __future__ import annotations
@@ -44,6 +46,15 @@ _DEMO = {
         ["adapt.bn=target", "adapt.bn_every=40", "adapt.eval_every=40"],
     ),
 }
+#: the bench's rows: its own ``adapted`` run is the paper's objective
+_BENCH = {
+    "paper_objective": ("adapted", []),
+    "collapse_guard": ("adapted_guard", ["adapt.collapse_guard=1.0"]),
+    # from the AdaBN model (Gs with target BatchNorm statistics; the statistics stay frozen)
+    "adabn_then_guard": ("adapted_adabn_guard", ["adapt.collapse_guard=1.0"]),
+    # target BatchNorm statistics, re-estimated every 100 steps (adapt.bn=target)
+    "bn_target": ("adapted_bn_target", ["adapt.bn=target"]),
+}
 #: profile -> name -> (run directory under the profile's out_dir, overrides)
 SETTINGS = {
     "demo": _DEMO,
@@ -51,14 +62,8 @@ SETTINGS = {
     # more: its Gs is trained by this script when missing; the priors and relation networks are
     # the demo's, copied from out/demo (run `make demo` first)
     "demo_mid": {k: _DEMO[k] for k in ("paper_objective", "bn_target")},
-    "bench": {
-        "paper_objective": ("adapted", []),
-        "collapse_guard": ("adapted_guard", ["adapt.collapse_guard=1.0"]),
-        # from the AdaBN model (Gs with target BatchNorm statistics; the statistics stay frozen)
-        "adabn_then_guard": ("adapted_adabn_guard", ["adapt.collapse_guard=1.0"]),
-        # target BatchNorm statistics, re-estimated every 100 steps (adapt.bn=target)
-        "bn_target": ("adapted_bn_target", ["adapt.bn=target"]),
-    },
+    "bench": _BENCH,
+    "bench_seed2": _BENCH,
 }
 #: runs that start from another model than Gs: name -> that model's run directory
 START_FROM = {"adabn_then_guard": "adabn"}
@@ -67,6 +72,9 @@ PROFILES = {
     "demo": ("demo", []),
     "demo_mid": ("demo", ["out_dir=out/demo_mid", "source.steps=1600"]),
     "bench": ("bench", []),
+    # bench seed 2's own run (`sa3dhp demo --config bench seed=2 out_dir=out/bench_seed2
+    # 'demo.stress_target=""'`): the same rows on a second Gs
+    "bench_seed2": ("bench", ["seed=2", "out_dir=out/bench_seed2", 'demo.stress_target=""']),
 }
 
 
