@@ -1,0 +1,135 @@
+"""Where `sa3dhp predict`'s seconds go on a 1,024-frame video with given boxes, phase by phase.
+
+    .venv/bin/python benchmarks/predict_profile.py [G_RUN_DIR]   # default: out/demo/source
+
+The video and boxes are those of ``predict_video.py``'s throughput part (320x240, the person at
+the training scale, 64-pixel crops, batch 64). Each phase runs alone, in this thread, five times
+(medians): loading the model file (with BatchNorm folding), decoding the video, decoding plus
+the boxes, tracking and cropping (``people.people_in``), G and its decoder on those crops in
+batches, writing ``predictions.jsonl`` and ``.npz``; then ``predict`` as a whole, and the bare
+resnet18's and G's (folded) forward on one batch. From these: ``predict``'s rate over resnet18's
+if its phases ran one after another, and if G and its decoder were all it did.
+
+Writes ``benchmarks/results/predict_profile.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import torch
+import torchvision
+
+from sa3dhp import media
+from sa3dhp.data.video import synthetic_video, write_synthetic_video
+from sa3dhp.data.world import WorldConfig
+from sa3dhp.detect import make_detector
+from sa3dhp.model_file import export_model
+from sa3dhp.people import people_in
+from sa3dhp.predict import PredictOptions, _arrays, _Model, _Rows, _write_jsonl, predict_files
+
+BATCH, FRAMES, REPEATS = 64, 1024, 5
+
+
+def _median_seconds(fn: Callable[[], object]) -> float:
+    times = []
+    for _ in range(REPEATS):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main() -> None:
+    run = Path(sys.argv[1] if len(sys.argv) > 1 else "out/demo/source")
+    os.environ.setdefault("SA3DHP_NO_PROGRESS", "1")
+    world = WorldConfig()
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        path = str(export_model(run, tmp / "model.safetensors"))
+        files = write_synthetic_video(
+            synthetic_video(world, frames=FRAMES, width=320, height=240, seed=300),
+            tmp / "speed.mp4",
+        )
+        item = media.collect([str(files["video"])])[0]
+        model = _Model(path, "cpu")
+
+        def people() -> list:
+            detector = make_detector("boxes", str(files["boxes"]))
+            return list(people_in(item, detector, model.crop_scale, model.size, prefetch=0))
+
+        found = people()
+        crops = np.concatenate([p.crops for p in found])
+        rows = _Rows()
+        for p in found:
+            rows.source += [item.name] * len(p.boxes)
+            rows.frame += [p.index] * len(p.boxes)
+            rows.track += p.tracks.tolist()
+            rows.box += list(p.boxes)
+            rows.score += p.scores.tolist()
+            rows.filled += p.filled.tolist()
+        rows.pose_mm = list(model(crops))
+        arrays = _arrays(rows)
+        arrays["joints_2d"] = np.zeros((len(crops), 17, 2), np.float32)
+
+        def write() -> None:
+            np.savez(tmp / "p.npz", **arrays)
+            _write_jsonl(tmp / "p.jsonl", arrays, {item.name: FRAMES})
+
+        opts = PredictOptions(detector="boxes", boxes=str(files["boxes"]), batch=BATCH)
+        x8 = torch.as_tensor(crops[:BATCH]).permute(0, 3, 1, 2)
+        xf = (x8.float() / 255).contiguous(memory_format=torch.channels_last)
+        resnet = torchvision.models.resnet18().eval().to(memory_format=torch.channels_last)
+        with torch.no_grad():
+            resnet(xf), model.model(x8)  # warm-up
+            seconds = {
+                "load_model": _median_seconds(lambda: _Model(path, "cpu")),
+                "decode": _median_seconds(lambda: list(media.read_frames(item))),
+                "decode_boxes_track_crop": _median_seconds(people),
+                "g_and_decoder": _median_seconds(
+                    lambda: [model(crops[i : i + BATCH]) for i in range(0, FRAMES, BATCH)]
+                ),
+                "write_outputs": _median_seconds(write),
+                "predict_whole": _median_seconds(
+                    lambda: predict_files([str(files["video"])], path, tmp / "out", opts)
+                ),
+                "resnet18_forward_per_batch": _median_seconds(lambda: resnet(xf)),
+                "g_folded_forward_per_batch": _median_seconds(lambda: model.model(x8)),
+            }
+    g = seconds["g_and_decoder"]
+    rest = seconds["load_model"] + seconds["decode_boxes_track_crop"] + seconds["write_outputs"]
+    rate = {
+        "predict": FRAMES / seconds["predict_whole"],
+        "resnet18": BATCH / seconds["resnet18_forward_per_batch"],
+        "g_folded": BATCH / seconds["g_folded_forward_per_batch"],
+    }
+    out = {
+        "what": "predict's phases on a 1,024-frame 320x240 video with given boxes, each alone",
+        "model": str(run),
+        "threads": torch.get_num_threads(),
+        "frames": FRAMES,
+        "batch": BATCH,
+        "seconds_median_of_5": {k: round(v, 4) for k, v in seconds.items()},
+        "crops_per_s": {k: round(v, 1) for k, v in rate.items()},
+        "predict_over_resnet18": round(rate["predict"] / rate["resnet18"], 3),
+        # the phases one after another (no overlap), and G plus its decoder alone, over resnet18
+        "phases_in_series_over_resnet18": round(FRAMES / (g + rest) / rate["resnet18"], 3),
+        "g_and_decoder_alone_over_resnet18": round(FRAMES / g / rate["resnet18"], 3),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    dest = Path("benchmarks/results/predict_profile.json")
+    dest.write_text(json.dumps(out, indent=1) + "\n")
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
