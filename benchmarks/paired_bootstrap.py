@@ -1,0 +1,92 @@
+"""Is one run better than another on a labelled target split, beyond the clips' own spread?
+
+    .venv/bin/python benchmarks/paired_bootstrap.py OUT_DIR NAME [A:B ...]
+
+For each pair ``A:B`` of run directories under ``OUT_DIR`` (default pairs: every adaptation
+option of ``benchmarks/adapt_guard.py`` against Gs and against AdaBN), reads the predictions
+that evaluation saved (``A/predictions_<split>.npz``) on ``target_val`` and ``target_test`` and
+reports MPJPE(A) - MPJPE(B) with a 95 % interval from a paired bootstrap over clips (10,000
+resamples of the split's clips, each resample scoring both runs on the same clips; seed 0).
+A difference whose interval excludes 0 is one that the split's clips show; the interval says
+nothing about seeds. Writes ``benchmarks/results/<NAME>_paired.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+SPLITS = ("target_val", "target_test")
+RESAMPLES = 10_000
+DEFAULT_PAIRS = [
+    "adabn:source",
+    "adapted:source",
+    "adapted_guard:source",
+    "adapted_adabn_guard:adabn",
+    "adapted_bn_target:source",
+    "adapted_bn_target:adabn",
+]
+
+
+def clip_errors(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Per-clip summed joint errors ``(C,)`` mm and frame counts ``(C,)`` of a predictions file,
+    clips in sorted id order."""
+    d = np.load(path)
+    err = np.linalg.norm(d["pred"] - d["gt"], axis=-1).mean(-1)  # (N,) per frame
+    clips, index = np.unique(d["clip"], return_inverse=True)
+    return np.bincount(index, err, len(clips)), np.bincount(index, minlength=len(clips))
+
+
+def paired_bootstrap(
+    sum_a: np.ndarray, sum_b: np.ndarray, count: np.ndarray, resamples: int = RESAMPLES
+) -> dict:
+    """MPJPE(A) - MPJPE(B) over frames, and its 95 % paired-bootstrap interval over clips."""
+    rng = np.random.default_rng(0)
+    pick = rng.integers(0, len(count), (resamples, len(count)))
+    n = count[pick].sum(1)
+    diff = (sum_a[pick].sum(1) - sum_b[pick].sum(1)) / n
+    lo, hi = np.percentile(diff, [2.5, 97.5])
+    return {
+        "a_mm": round(float(sum_a.sum() / count.sum()), 2),
+        "b_mm": round(float(sum_b.sum() / count.sum()), 2),
+        "diff_mm": round(float((sum_a.sum() - sum_b.sum()) / count.sum()), 2),
+        "ci95_mm": [round(float(lo), 2), round(float(hi), 2)],
+        "clips": len(count),
+    }
+
+
+def compare(out_dir: Path, pairs: list[str]) -> dict:
+    out: dict = {}
+    for pair in pairs:
+        a, b = pair.split(":")
+        out[pair] = {}
+        for split in SPLITS:
+            sum_a, count_a = clip_errors(out_dir / a / f"predictions_{split}.npz")
+            sum_b, count_b = clip_errors(out_dir / b / f"predictions_{split}.npz")
+            if not np.array_equal(count_a, count_b):
+                raise SystemExit(f"{pair}: the two runs' {split} predictions cover other frames")
+            out[pair][split] = paired_bootstrap(sum_a, sum_b, count_a)
+    return out
+
+
+def main() -> None:
+    if len(sys.argv) < 3:
+        raise SystemExit(__doc__)
+    out_dir, name = Path(sys.argv[1]), sys.argv[2]
+    result = {
+        "out_dir": str(out_dir),
+        "resamples": RESAMPLES,
+        "pairs": compare(out_dir, sys.argv[3:] or DEFAULT_PAIRS),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    dest = Path(f"benchmarks/results/{name}_paired.json")
+    dest.write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
