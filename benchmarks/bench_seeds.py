@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sa3dhp.demo import gap_closed
+
 RESULTS = Path("benchmarks/results")
 ROWS = ("constant_source_mean", "constant_target_mean", "oracle", "source_only", "adabn", "adapted")
 METRICS = ("mpjpe", "pa_mpjpe")
@@ -42,12 +44,6 @@ def spread(values: list[float]) -> dict:
     }
 
 
-def gap_closed(table: dict, row: str, metric: str = "mpjpe") -> float:
-    """The share of the source-only -> oracle gap that ``row`` closes."""
-    gs, oracle = table["source_only"][metric], table["oracle"][metric]
-    return (gs - table[row][metric]) / (gs - oracle)
-
-
 def summarise(results: dict[int, dict]) -> dict:
     runs = list(results.values())
     out: dict = {"seeds": list(results), "std": "sample standard deviation over seeds (n - 1)"}
@@ -56,7 +52,7 @@ def summarise(results: dict[int, dict]) -> dict:
             row: {m: spread([r[split][row][m] for r in runs]) for m in METRICS} for row in ROWS
         }
         out[split]["gap_closed"] = {
-            row: {m: spread([100 * gap_closed(r[split], row, m) for r in runs]) for m in METRICS}
+            row: {m: spread([100 * gap_closed(r[split], m, row) for r in runs]) for m in METRICS}
             for row in ("adabn", "adapted")
         }
         out[split]["oracle_gain_percent"] = spread(

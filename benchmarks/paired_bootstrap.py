@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sa3dhp.metrics import joint_errors
+
 SPLITS = ("target_val", "target_test")
 RESAMPLES = 10_000
 DEFAULT_PAIRS = [
@@ -36,7 +38,7 @@ def clip_errors(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Per-clip summed joint errors ``(C,)`` mm and frame counts ``(C,)`` of a predictions file,
     clips in sorted id order."""
     d = np.load(path)
-    err = np.linalg.norm(d["pred"] - d["gt"], axis=-1).mean(-1)  # (N,) per frame
+    err = joint_errors(d["pred"], d["gt"]).mean(-1)  # (N,) per frame
     clips, index = np.unique(d["clip"], return_inverse=True)
     return np.bincount(index, err, len(clips)), np.bincount(index, minlength=len(clips))
 

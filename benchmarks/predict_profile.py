@@ -35,7 +35,7 @@ from sa3dhp.data.world import WorldConfig
 from sa3dhp.detect import make_detector
 from sa3dhp.model_file import export_model
 from sa3dhp.people import people_in
-from sa3dhp.predict import PredictOptions, _arrays, _Model, _Rows, _write_jsonl, predict_files
+from sa3dhp.predict import PredictOptions, _Model, _write_jsonl, predict_files
 
 BATCH, FRAMES, REPEATS = 64, 1024, 5
 
@@ -69,23 +69,14 @@ def main() -> None:
 
         found = people()
         crops = np.concatenate([p.crops for p in found])
-        rows = _Rows()
-        for p in found:
-            rows.source += [item.name] * len(p.boxes)
-            rows.frame += [p.index] * len(p.boxes)
-            rows.track += p.tracks.tolist()
-            rows.box += list(p.boxes)
-            rows.score += p.scores.tolist()
-            rows.filled += p.filled.tolist()
-        rows.pose_mm = list(model(crops))
-        arrays = _arrays(rows)
-        arrays["joints_2d"] = np.zeros((len(crops), 17, 2), np.float32)
+        opts = PredictOptions(detector="boxes", boxes=str(files["boxes"]), batch=BATCH)
+        predict_files([str(files["video"])], path, tmp / "out", opts)  # the arrays it writes
+        arrays = dict(np.load(tmp / "out" / "predictions.npz"))
 
         def write() -> None:
             np.savez(tmp / "p.npz", **arrays)
             _write_jsonl(tmp / "p.jsonl", arrays, {item.name: FRAMES})
 
-        opts = PredictOptions(detector="boxes", boxes=str(files["boxes"]), batch=BATCH)
         x8 = torch.as_tensor(crops[:BATCH]).permute(0, 3, 1, 2)
         xf = (x8.float() / 255).contiguous(memory_format=torch.channels_last)
         resnet = torchvision.models.resnet18().eval().to(memory_format=torch.channels_last)
