@@ -1,0 +1,94 @@
+"""``adapt.bn=target`` over three Gs: is its one bench result (seed 2) more than that seed?
+
+Needs bench seed 2's run and its three-seed ``ablate rows`` (run first):
+
+    .venv/bin/sa3dhp ablate rows --seeds 2,0,1 --config bench seed=2 out_dir=out/bench_seed2 \\
+        'demo.stress_target=""'
+    .venv/bin/python benchmarks/bn_target_seeds.py
+
+For each seed it adapts that seed's Gs with the paper's loss set and ``adapt.bn=target`` (target
+BatchNorm statistics before the first step, re-estimated every 100 steps; the setting of
+``adapt_guard.py``, fixed before any run), exactly as ``ablate rows`` adapts: seed 2's Gs is
+bench seed 2's own (its run ``adapted_bn_target`` is reused), seeds 0 and 1 are the Gs that
+``ablate rows`` trained under ``out/bench_seed2/ablate/rows/baselines/seed<k>`` (on seed 2's
+pose prior), and the motion prior and relation networks are seed 2's for all three. Evaluates
+every seed's Gs, AdaBN and ``bn=target`` run, with the constant rows, on target_val and on
+target_test (the final evaluation), and their mean and sample std (n - 1) over the seeds.
+
+Writes ``benchmarks/results/bench_bn_target_seeds.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sa3dhp import pipeline
+from sa3dhp.config import load_config
+from sa3dhp.demo import gap_closed, label_means, results_table
+from sa3dhp.runs import adaptation
+
+BASE = ("bench", ["seed=2", "out_dir=out/bench_seed2", 'demo.stress_target=""'])
+SEEDS = (0, 1, 2)
+
+
+def seed_dirs(out_dir: str, seed: int, own_seed: int = 2) -> Path:
+    """Where ``seed``'s label-trained runs are: the config's own, or ``ablate rows``'s."""
+    if seed == own_seed:
+        return Path(out_dir)
+    return Path(out_dir) / "ablate" / "rows" / "baselines" / f"seed{seed}"
+
+
+def summarise(per_seed: dict[int, dict], metric: str = "mpjpe") -> dict:
+    """Mean and sample std over seeds of each row's ``metric`` and of the gap each row closes."""
+    out: dict[str, dict] = {}
+    rows = [r for r in per_seed[next(iter(per_seed))] if not r.startswith("constant")]
+    for row in rows:
+        values = [t[row][metric] for t in per_seed.values()]
+        out[row] = {"mean": round(statistics.mean(values), 1), "std": _std(values)}
+    for row in ("adabn", "adapted_bn_target"):
+        closed = [gap_closed(t, metric, row) for t in per_seed.values()]
+        if None not in closed:
+            mean = round(statistics.mean(closed), 3)
+            out[f"gap_closed_{row}"] = {"mean": mean, "std": _std(closed)}
+    return out
+
+
+def _std(values: list[float]) -> float:
+    return round(statistics.stdev(values), 3) if len(values) > 1 else 0.0
+
+
+def main() -> None:
+    base, overrides = BASE
+    cfg = load_config(base, overrides)
+    bn_cfg = load_config(base, [*overrides, "adapt.bn=target"])
+    tables: dict[str, dict[int, dict]] = {"target_val": {}, "target_test": {}}
+    for seed in SEEDS:
+        runs = seed_dirs(cfg.out_dir, seed)
+        gs = runs / "source" / "checkpoint.safetensors"
+        name = "adapted_bn_target" if seed == cfg.seed else f"ablate/bn_target/seed{seed}"
+        adaptation.adapt(replace(bn_cfg, seed=seed), name, source_ckpt=gs)
+        ckpts = {
+            "source_only": gs,
+            "adabn": runs / "adabn" / "checkpoint.safetensors",
+            "adapted_bn_target": pipeline.stage_dir(cfg, name) / "checkpoint.safetensors",
+            "oracle": runs / "oracle" / "checkpoint.safetensors",
+        }
+        for split in tables:
+            tables[split][seed] = results_table(cfg, split, ckpts, label_means(cfg))
+    out = {
+        "seeds": list(SEEDS),
+        **{split: {str(k): v for k, v in t.items()} for split, t in tables.items()},
+        "summary": {split: summarise(t) for split, t in tables.items()},
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    dest = Path("benchmarks/results/bench_bn_target_seeds.json")
+    dest.write_text(json.dumps(out, indent=1) + "\n")
+    print(json.dumps(out["summary"], indent=1))
+
+
+if __name__ == "__main__":
+    main()
