@@ -68,10 +68,18 @@ PAPER_TABLE2 = {
 
 
 def _mean_std(values: list[dict]) -> dict:
+    """Per metric over seeds: mean, sample std (n - 1; 0 for one seed), n and the per-seed
+    values (in ``seeds`` order)."""
     out = {}
     for k in values[0]:
         v = np.array([m[k] for m in values], dtype=float)
-        out[k] = {"mean": round(float(v.mean()), 2), "std": round(float(v.std()), 2), "n": len(v)}
+        std = float(v.std(ddof=1)) if len(v) > 1 else 0.0
+        out[k] = {
+            "mean": round(float(v.mean()), 2),
+            "std": round(std, 2),
+            "n": len(v),
+            "per_seed": [round(float(x), 2) for x in v],
+        }
     return out
 
 
@@ -222,7 +230,8 @@ def _noise_note(rows: dict, n: int) -> str:
         for cell in (m.get("lower_order"), m.get("higher_order"), m)
         if cell and "delta_vs_gs" in cell
     ]
-    note = f"\nMean ± std over {n} seed(s); Δ = MPJPE change against each seed's own Gs. "
+    note = f"\nMean ± sample std (n - 1) over {n} seed(s); "
+    note += "Δ = MPJPE change against each seed's own Gs. "
     if n < 2 or not deltas:
         return note + "One seed per cell: the seed spread is unknown.\n"
     return note + (
