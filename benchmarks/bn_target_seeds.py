@@ -26,20 +26,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sa3dhp import pipeline
+from sa3dhp import ablate, pipeline
 from sa3dhp.config import load_config
 from sa3dhp.demo import gap_closed, label_means, results_table
 from sa3dhp.runs import adaptation
 
 BASE = ("bench", ["seed=2", "out_dir=out/bench_seed2", 'demo.stress_target=""'])
 SEEDS = (0, 1, 2)
-
-
-def seed_dirs(out_dir: str, seed: int, own_seed: int = 2) -> Path:
-    """Where ``seed``'s label-trained runs are: the config's own, or ``ablate rows``'s."""
-    if seed == own_seed:
-        return Path(out_dir)
-    return Path(out_dir) / "ablate" / "rows" / "baselines" / f"seed{seed}"
 
 
 def summarise(per_seed: dict[int, dict], metric: str = "mpjpe") -> dict:
@@ -66,19 +59,20 @@ def main() -> None:
     cfg = load_config(base, overrides)
     bn_cfg = load_config(base, [*overrides, "adapt.bn=target"])
     tables: dict[str, dict[int, dict]] = {"target_val": {}, "target_test": {}}
+    constants = label_means(cfg)
     for seed in SEEDS:
-        runs = seed_dirs(cfg.out_dir, seed)
-        gs = runs / "source" / "checkpoint.safetensors"
+        scfg = ablate._seed_config(cfg, seed)  # where ablate rows put this seed's runs
+        gs = pipeline.stage_dir(scfg, "source") / pipeline.CHECKPOINT
         name = "adapted_bn_target" if seed == cfg.seed else f"ablate/bn_target/seed{seed}"
         adaptation.adapt(replace(bn_cfg, seed=seed), name, source_ckpt=gs)
         ckpts = {
             "source_only": gs,
-            "adabn": runs / "adabn" / "checkpoint.safetensors",
-            "adapted_bn_target": pipeline.stage_dir(cfg, name) / "checkpoint.safetensors",
-            "oracle": runs / "oracle" / "checkpoint.safetensors",
+            "adabn": pipeline.stage_dir(scfg, pipeline.ADABN_DIR) / pipeline.CHECKPOINT,
+            "adapted_bn_target": pipeline.stage_dir(cfg, name) / pipeline.CHECKPOINT,
+            "oracle": pipeline.stage_dir(scfg, "oracle") / pipeline.CHECKPOINT,
         }
         for split in tables:
-            tables[split][seed] = results_table(cfg, split, ckpts, label_means(cfg))
+            tables[split][seed] = results_table(cfg, split, ckpts, constants)
     out = {
         "seeds": list(SEEDS),
         **{split: {str(k): v for k, v in t.items()} for split, t in tables.items()},

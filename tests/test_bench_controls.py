@@ -47,7 +47,12 @@ def test_bn_target_summary_is_mean_sample_std_and_gap_share():
     assert out["gap_closed_adabn"]["mean"] == pytest.approx(0.15)  # 0.1 and 0.2
 
 
-def test_bn_target_reads_each_seeds_own_label_trained_runs():
-    bn = load_benchmark("bn_target_seeds")
-    assert bn.seed_dirs("out/b", 2) == Path("out/b")  # the config's own seed
-    assert bn.seed_dirs("out/b", 0) == Path("out/b/ablate/rows/baselines/seed0")
+def test_bn_target_reads_each_seeds_own_label_trained_runs(tmp_path):
+    from sa3dhp import ablate, pipeline
+    from sa3dhp.config import load_config
+
+    cfg = load_config("demo", ["seed=2", f"out_dir={tmp_path / 'b'}"])
+    pipeline.stage_dir(cfg, pipeline.POSE_PRIOR_DIR).mkdir(parents=True)
+    assert "ablate._seed_config" in Path(load_benchmark("bn_target_seeds").__file__).read_text()
+    assert Path(ablate._seed_config(cfg, 2).out_dir) == tmp_path / "b"  # the config's own seed
+    assert Path(ablate._seed_config(cfg, 0).out_dir) == tmp_path / "b/ablate/rows/baselines/seed0"
