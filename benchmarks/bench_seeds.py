@@ -16,9 +16,8 @@ import json
 import re
 from pathlib import Path
 
-import numpy as np
-
 from sa3dhp.demo import gap_closed
+from sa3dhp.metrics import over_seeds
 
 RESULTS = Path("benchmarks/results")
 ROWS = ("constant_source_mean", "constant_target_mean", "oracle", "source_only", "adabn", "adapted")
@@ -34,14 +33,8 @@ def seed_files() -> dict[int, Path]:
 
 
 def spread(values: list[float]) -> dict:
-    """Values per seed with their mean and standard deviation (n - 1)."""
-    v = np.asarray(values, float)
-    std = float(v.std(ddof=1)) if len(v) > 1 else 0.0
-    return {
-        "per_seed": [round(x, 1) for x in v],
-        "mean": round(float(v.mean()), 1),
-        "std": round(std, 1),
-    }
+    """Values per seed with their mean and sample standard deviation (n - 1), to 0.1."""
+    return over_seeds(values, digits=1)
 
 
 def summarise(results: dict[int, dict]) -> dict:

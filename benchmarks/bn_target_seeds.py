@@ -21,7 +21,6 @@ Writes ``benchmarks/results/bench_bn_target_seeds.json``.
 from __future__ import annotations
 
 import json
-import statistics
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +28,7 @@ from pathlib import Path
 from sa3dhp import ablate, pipeline
 from sa3dhp.config import load_config
 from sa3dhp.demo import gap_closed, label_means, results_table
+from sa3dhp.metrics import over_seeds
 from sa3dhp.runs import adaptation
 
 BASE = ("bench", ["seed=2", "out_dir=out/bench_seed2", 'demo.stress_target=""'])
@@ -41,17 +41,12 @@ def summarise(per_seed: dict[int, dict], metric: str = "mpjpe") -> dict:
     rows = [r for r in per_seed[next(iter(per_seed))] if not r.startswith("constant")]
     for row in rows:
         values = [t[row][metric] for t in per_seed.values()]
-        out[row] = {"mean": round(statistics.mean(values), 1), "std": _std(values)}
+        out[row] = over_seeds(values, digits=1)
     for row in ("adabn", "adapted_bn_target"):
         closed = [gap_closed(t, metric, row) for t in per_seed.values()]
         if None not in closed:
-            mean = round(statistics.mean(closed), 3)
-            out[f"gap_closed_{row}"] = {"mean": mean, "std": _std(closed)}
+            out[f"gap_closed_{row}"] = over_seeds(closed, digits=3)
     return out
-
-
-def _std(values: list[float]) -> float:
-    return round(statistics.stdev(values), 3) if len(values) > 1 else 0.0
 
 
 def main() -> None:

@@ -41,7 +41,9 @@ def test_bn_target_summary_is_mean_sample_std_and_gap_share():
     assert "constant_source_mean" not in out
     assert out["source_only"] == {
         "mean": 210,
-        "std": pytest.approx(statistics.stdev([200, 220]), abs=1e-3),
+        "std": pytest.approx(statistics.stdev([200, 220]), abs=0.05),
+        "n": 2,
+        "per_seed": [200, 220],
     }
     assert out["gap_closed_adapted_bn_target"]["mean"] == pytest.approx(0.2)  # 0.5 and -0.1
     assert out["gap_closed_adabn"]["mean"] == pytest.approx(0.15)  # 0.1 and 0.2

@@ -68,19 +68,11 @@ PAPER_TABLE2 = {
 
 
 def _mean_std(values: list[dict]) -> dict:
-    """Per metric over seeds: mean, sample std (n - 1; 0 for one seed), n and the per-seed
-    values (in ``seeds`` order)."""
-    out = {}
-    for k in values[0]:
-        v = np.array([m[k] for m in values], dtype=float)
-        std = float(v.std(ddof=1)) if len(v) > 1 else 0.0
-        out[k] = {
-            "mean": round(float(v.mean()), 2),
-            "std": round(std, 2),
-            "n": len(v),
-            "per_seed": [round(float(x), 2) for x in v],
-        }
-    return out
+    """Per metric over seeds (:func:`sa3dhp.metrics.over_seeds`): mean, sample std (n - 1; 0
+    for one seed), n and the per-seed values (in ``seeds`` order)."""
+    from sa3dhp.metrics import over_seeds
+
+    return {k: over_seeds([m[k] for m in values]) for k in values[0]}
 
 
 def _evaluate(cfg: Config, ckpt: Path, test) -> dict:
@@ -200,8 +192,84 @@ def ablate_inplane(cfg: Config, seeds: list[int], angles=None) -> dict:
             cfg, "inplane", f"v_{r}", ["cr", f"z:{r}", f"v:{r}-backward"], seeds, test, gs
         )
         rows[r] = {"lower_order": lower, "higher_order": higher}
-        _write(cfg, "inplane", {"seeds": list(seeds), "target_test": rows})  # partial table
-    return _write(cfg, "inplane", {"seeds": list(seeds), "target_test": rows})
+        _write(cfg, "inplane", _inplane_result(seeds, rows))  # partial table
+    return _write(cfg, "inplane", _inplane_result(seeds, rows))
+
+
+def _inplane_result(seeds, rows: dict) -> dict:
+    return {"seeds": list(seeds), "target_test": rows, "trends": table2_trends(rows)}
+
+
+def _paired(claim: str, better: dict, worse: dict) -> dict:
+    """The claim that cell ``better`` has a lower MPJPE than cell ``worse``, paired over seeds:
+    the per-seed differences ``better - worse`` and a verdict. ``reproduced``: lower in every
+    seed; ``opposite``: higher in every seed; else ``within the seed spread``. One seed gives
+    ``... (one seed)`` verdicts: its spread is unknown."""
+    a, b = better["mpjpe"]["per_seed"], worse["mpjpe"]["per_seed"]
+    d = [round(x - y, 2) for x, y in zip(a, b, strict=True)]
+    if all(x < 0 for x in d):
+        verdict = "reproduced"
+    elif all(x > 0 for x in d):
+        verdict = "opposite"
+    else:
+        verdict = "within the seed spread"
+    if len(d) == 1 and verdict != "within the seed spread":
+        verdict += " (one seed)"
+    return {"claim": claim, "mean_mm": round(float(np.mean(d)), 2), "per_seed_mm": d,
+            "verdict": verdict}  # fmt: skip
+
+
+def table2_trends(rows: dict) -> dict[str, list[dict]]:
+    """The supplement's four Table 2 trends, each as paired comparisons (:func:`_paired`) of
+    this table's cells (``rows``: :func:`ablate_inplane`'s ``target_test``; cells not run are
+    left out):
+
+    1. ``higher_beats_lower``: per relation, the higher order against the lower;
+    2. ``best_angle_50``: per order, in-plane 50 degrees against each other angle;
+    3. ``flip_beats_inplane``: per order, flip against each in-plane angle;
+    4. ``flip_plus_inplane50_best``: per order, flip+inplane50 against each other relation.
+    """
+    rel = {r: m for r, m in rows.items() if "lower_order" in m}
+    out: dict[str, list[dict]] = {k: [] for k in TREND_CLAIMS}
+    for r, m in rel.items():
+        if m.get("lower_order") and m.get("higher_order"):
+            out["higher_beats_lower"].append(
+                _paired(f"{r}: higher < lower", m["higher_order"], m["lower_order"])
+            )
+    angles = [r for r in rel if r.startswith("inplane")]
+    claims = (  # (trend, the claimed best relation, what it is compared with)
+        ("best_angle_50", "inplane50", angles),
+        ("flip_beats_inplane", "flip", angles),
+        ("flip_plus_inplane50_best", "flip+inplane50", list(rel)),
+    )
+    for order in ("lower_order", "higher_order"):
+        cell = {r: m[order] for r, m in rel.items() if m.get(order)}
+        for key, best, others in claims:
+            for r in others:
+                if best in cell and r in cell and r != best:
+                    out[key].append(_paired(f"{order}: {best} < {r}", cell[best], cell[r]))
+    return out
+
+
+#: What each trend of :func:`table2_trends` says (the supplement's words, shortened).
+TREND_CLAIMS = {
+    "higher_beats_lower": "Higher order (+ L_v(tau-backward)) beats lower order for every tau",
+    "best_angle_50": "In-plane rotation works best near 50 degrees",
+    "flip_beats_inplane": "Flip beats in-plane rotation",
+    "flip_plus_inplane50_best": "Flip+inplane50 is the best relation",
+}
+
+
+def _trend_lines(trends: dict[str, list[dict]]) -> str:
+    out = "\nThe paper's Table 2 trends, each comparison paired over seeds (reproduced: in every "
+    out += "seed; opposite: the other way in every seed):\n\n"
+    for i, (key, comps) in enumerate(trends.items(), 1):
+        counts: dict[str, int] = {}
+        for c in comps:
+            counts[c["verdict"]] = counts.get(c["verdict"], 0) + 1
+        tally = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "no cells run"
+        out += f"{i}. *{TREND_CLAIMS[key]}*: {tally} (of {len(comps)} comparisons).\n"
+    return out
 
 
 def _write(cfg: Config, table: str, result: dict) -> dict:
@@ -268,4 +336,4 @@ def markdown(table: str, result: dict) -> str:
             cell = m.get(k)
             cells.append(f"{_fmt(cell['mpjpe']) if cell else 'not run'} | {_delta(cell)} | {paper}")
         out += f"| {r} | {' | '.join(cells)} |\n"
-    return out + note
+    return out + note + _trend_lines(result.get("trends") or table2_trends(rows))

@@ -149,3 +149,17 @@ def per_group(pred, gt, groups: Sequence | np.ndarray) -> dict[str, dict[str, fl
 def per_sequence(pred, gt, sequence_ids: Sequence | np.ndarray) -> dict[str, dict[str, float]]:
     """:func:`per_group` keyed by sequence id."""
     return per_group(pred, gt, sequence_ids)
+
+
+def over_seeds(values: Sequence[float], digits: int = 2) -> dict:
+    """A number measured once per seed: its mean, sample standard deviation (n - 1; 0 for one
+    seed), the number of seeds and each seed's value, rounded to ``digits``. The one summary
+    over seeds used by ``sa3dhp ablate`` and the multi-seed benchmarks."""
+    v = np.asarray(values, dtype=float)
+    std = float(v.std(ddof=1)) if len(v) > 1 else 0.0
+    return {
+        "mean": round(float(v.mean()), digits),
+        "std": round(std, digits),
+        "n": len(v),
+        "per_seed": [round(float(x), digits) for x in v],
+    }
