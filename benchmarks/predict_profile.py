@@ -6,9 +6,11 @@ The video and boxes are those of ``predict_video.py``'s throughput part (320x240
 the training scale, 64-pixel crops, batch 64). Each phase runs alone, in this thread, five times
 (medians): loading the model file (with BatchNorm folding), decoding the video, decoding plus
 the boxes, tracking and cropping (``people.people_in``), G and its decoder on those crops in
-batches, writing ``predictions.jsonl`` and ``.npz``; then ``predict`` as a whole, and the bare
-resnet18's and G's (folded) forward on one batch. From these: ``predict``'s rate over resnet18's
-if its phases ran one after another, and if G and its decoder were all it did.
+batches, writing ``predictions.jsonl`` and ``.npz``. Then ``predict`` as a whole, and the bare
+resnet18's and G's (folded) forward over the same 1,024 crops, alternated in 15 rounds
+(``rates.py``): the median and quartiles of the rounds' ``predict`` over resnet18. From the
+phases: ``predict``'s rate over resnet18's if its phases ran one after another, and if G and its
+decoder were all it did.
 
 Writes ``benchmarks/results/predict_profile.json``.
 """
@@ -26,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import rates
 import torch
 import torchvision
 
@@ -37,7 +40,7 @@ from sa3dhp.model_file import export_model
 from sa3dhp.people import people_in
 from sa3dhp.predict import PredictOptions, _Model, _write_jsonl, predict_files
 
-BATCH, FRAMES, REPEATS = 64, 1024, 5
+BATCH, FRAMES, REPEATS, ROUNDS = 64, 1024, 5, 15
 
 
 def _median_seconds(fn: Callable[[], object]) -> float:
@@ -77,11 +80,10 @@ def main() -> None:
             np.savez(tmp / "p.npz", **arrays)
             _write_jsonl(tmp / "p.jsonl", arrays, {item.name: FRAMES})
 
-        x8 = torch.as_tensor(crops[:BATCH]).permute(0, 3, 1, 2)
+        x8 = torch.as_tensor(crops).permute(0, 3, 1, 2)  # all 1,024 crops
         xf = (x8.float() / 255).contiguous(memory_format=torch.channels_last)
         resnet = torchvision.models.resnet18().eval().to(memory_format=torch.channels_last)
         with torch.no_grad():
-            resnet(xf), model.model(x8)  # warm-up
             seconds = {
                 "load_model": _median_seconds(lambda: _Model(path, "cpu")),
                 "decode": _median_seconds(lambda: list(media.read_frames(item))),
@@ -90,19 +92,23 @@ def main() -> None:
                     lambda: [model(crops[i : i + BATCH]) for i in range(0, FRAMES, BATCH)]
                 ),
                 "write_outputs": _median_seconds(write),
-                "predict_whole": _median_seconds(
-                    lambda: predict_files([str(files["video"])], path, tmp / "out", opts)
-                ),
-                "resnet18_forward_per_batch": _median_seconds(lambda: resnet(xf)),
-                "g_folded_forward_per_batch": _median_seconds(lambda: model.model(x8)),
             }
+
+        def whole() -> int:
+            predict_files([str(files["video"])], path, tmp / "out", opts)
+            return FRAMES
+
+        runs = rates.alternating_rounds(
+            {
+                "predict": whole,
+                "resnet18": rates.forward_pass(resnet, xf, BATCH),
+                "g_folded": rates.forward_pass(model.model, x8, BATCH),
+            },
+            ROUNDS,
+        )
     g = seconds["g_and_decoder"]
     rest = seconds["load_model"] + seconds["decode_boxes_track_crop"] + seconds["write_outputs"]
-    rate = {
-        "predict": FRAMES / seconds["predict_whole"],
-        "resnet18": BATCH / seconds["resnet18_forward_per_batch"],
-        "g_folded": BATCH / seconds["g_folded_forward_per_batch"],
-    }
+    med = rates.medians(runs)
     out = {
         "what": "predict's phases on a 1,024-frame 320x240 video with given boxes, each alone",
         "model": str(run),
@@ -110,11 +116,12 @@ def main() -> None:
         "frames": FRAMES,
         "batch": BATCH,
         "seconds_median_of_5": {k: round(v, 4) for k, v in seconds.items()},
-        "crops_per_s": {k: round(v, 1) for k, v in rate.items()},
-        "predict_over_resnet18": round(rate["predict"] / rate["resnet18"], 3),
+        "rounds": ROUNDS,
+        "crops_per_s_median_of_rounds": med,
+        "predict_over_resnet18": rates.ratio_of_rounds(runs["predict"], runs["resnet18"]),
         # the phases one after another (no overlap), and G plus its decoder alone, over resnet18
-        "phases_in_series_over_resnet18": round(FRAMES / (g + rest) / rate["resnet18"], 3),
-        "g_and_decoder_alone_over_resnet18": round(FRAMES / g / rate["resnet18"], 3),
+        "phases_in_series_over_resnet18": round(FRAMES / (g + rest) / med["resnet18"], 3),
+        "g_and_decoder_alone_over_resnet18": round(FRAMES / g / med["resnet18"], 3),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     dest = Path("benchmarks/results/predict_profile.json")

@@ -24,9 +24,10 @@ Exports the G run as a model file (``sa3dhp export model``), then, on target-loo
 * ``throughput``: crops per second of ``predict`` with given boxes (decoding, cropping, G, the
   decoder and writing included; the detector excluded), against the bare backbones' forward
   pass at the same batch and crop size: G's network alone as trained, the same with its
-  BatchNorms folded into the convolutions (what ``predict`` runs), and torchvision's resnet18.
-  Seven rounds, alternated, in one process: medians of the rates, and the median of each
-  round's ratio of ``predict`` over resnet18 (the host's speed drifts between minutes).
+  BatchNorms folded into the convolutions (what ``predict`` runs), and torchvision's resnet18,
+  each over the same 1,024 crops. Fifteen rounds, alternated, in one process (``rates.py``):
+  medians of the rates, and the median and quartiles of each round's ratio of ``predict`` over
+  resnet18 (the host's speed drifts between minutes).
 
 Writes ``benchmarks/results/predict_video.json``.
 """
@@ -36,7 +37,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -44,6 +44,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import rates
 import torch
 import torchvision
 
@@ -59,7 +60,7 @@ from sa3dhp.track import iou
 
 BATCH = 64
 HOG_VIDEOS = 12  # seeds 200-211; the first three are the earlier runs' set
-ROUNDS = 7  # throughput rounds (earlier runs: 3)
+ROUNDS = 15  # throughput rounds (earlier runs: 3, then 7)
 
 
 def mpjpe(pred: np.ndarray, truth: np.ndarray) -> float:
@@ -166,53 +167,42 @@ def hog_detection(
     }
 
 
-@torch.no_grad()
-def _forward_rate(net, x: torch.Tensor, repeats: int = 4) -> float:
-    net(x)
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        net(x)
-    return repeats * len(x) / (time.perf_counter() - t0)
-
-
 def throughput(model_path: Path, tmp: Path, world: WorldConfig) -> dict:
     video = synthetic_video(world, frames=1024, width=320, height=240, seed=300)
     files = write_synthetic_video(video, tmp / "speed.mp4")
     model, _, _ = load_image_model(model_path)
     folded = fold_batchnorm(copy.deepcopy(model))  # what predict runs
     resnet = torchvision.models.resnet18().eval().to(memory_format=torch.channels_last)
-    x8 = torch.as_tensor(video.crops[:BATCH]).permute(0, 3, 1, 2)
+    x8 = torch.as_tensor(video.crops).permute(0, 3, 1, 2)  # the same 1,024 crops for each
     xf = (x8.float() / 255).contiguous(memory_format=torch.channels_last)
-    rates: dict[str, list[float]] = {
-        "predict": [],
-        "g_network": [],
-        "g_network_bn_folded": [],
-        "resnet18": [],
-    }
     opts = PredictOptions(detector="boxes", boxes=str(files["boxes"]), batch=BATCH)
-    for r in range(ROUNDS):
-        t0 = time.perf_counter()
-        predict_files([str(files["video"])], str(model_path), tmp / f"s{r}", opts)
-        rates["predict"].append(len(video.frames) / (time.perf_counter() - t0))
-        rates["g_network"].append(_forward_rate(model, x8))
-        rates["g_network_bn_folded"].append(_forward_rate(folded, x8))
-        rates["resnet18"].append(_forward_rate(resnet, xf))
-    med = {k: statistics.median(v) for k, v in rates.items()}
-    per_round = [p / b for p, b in zip(rates["predict"], rates["resnet18"], strict=True)]
+
+    def predict() -> int:
+        predict_files([str(files["video"])], str(model_path), tmp / "speed_out", opts)
+        return len(video.frames)
+
+    work = {
+        "predict": predict,
+        "g_network": rates.forward_pass(model, x8, BATCH),
+        "g_network_bn_folded": rates.forward_pass(folded, x8, BATCH),
+        "resnet18": rates.forward_pass(resnet, xf, BATCH),
+    }
+    runs = rates.alternating_rounds(work, ROUNDS)
+    med = rates.medians(runs)
     return {
         "rounds": ROUNDS,
-        # each round's predict rate over the resnet18 rate of the same round: the host's
-        # speed drifts by up to 2x between minutes, which this ratio cancels where a ratio of
-        # medians taken over all rounds does not
-        "predict_over_resnet18_median_of_rounds": round(statistics.median(per_round), 3),
-        "predict_over_resnet18_per_round": [round(x, 3) for x in per_round],
+        "frames": len(video.frames),
         "batch": BATCH,
         "crop_size": world.size,
-        "crops_per_s": {k: round(v, 1) for k, v in med.items()},
-        "predict_over_g_network": round(med["predict"] / med["g_network"], 3),
-        "predict_over_resnet18": round(med["predict"] / med["resnet18"], 3),
-        "predict_over_g_network_bn_folded": round(med["predict"] / med["g_network_bn_folded"], 3),
-        "runs": {k: [round(x, 1) for x in v] for k, v in rates.items()},
+        # each round's predict rate over the resnet18 rate of the same round, on the same
+        # 1,024 crops: the host's speed drifts by up to 2x between minutes, which this ratio
+        # cancels where a ratio of rates taken at different times does not
+        "predict_over_resnet18": rates.ratio_of_rounds(runs["predict"], runs["resnet18"]),
+        "predict_over_g_network_bn_folded": rates.ratio_of_rounds(
+            runs["predict"], runs["g_network_bn_folded"]
+        ),
+        "crops_per_s_median": med,
+        "runs": {k: [round(x, 1) for x in v] for k, v in runs.items()},
     }
 
 

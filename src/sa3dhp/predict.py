@@ -2,8 +2,9 @@
 
 Per input: read the frames (:mod:`sa3dhp.media`), find people and follow them across a video's
 frames, cut the model's crop from each box (:mod:`sa3dhp.people`; in a background thread, a
-batch ahead), predict the 17x3 pose in batches (:mod:`sa3dhp.inference`), optionally smooth
-each track (:mod:`sa3dhp.smooth`), and write, into ``--out``:
+batch ahead, where a processor is idle: :func:`background_helps`), predict the 17x3 pose in
+batches (:mod:`sa3dhp.inference`), optionally smooth each track (:mod:`sa3dhp.smooth`), and
+write, into ``--out``:
 
 * ``predictions.jsonl``: one object per frame, ``{"source": file, "frame": i, "people":
   [{"track", "box": [x0, y0, x1, y1], "score", "filled", "pose_mm": 17 x [x, y, z],
@@ -74,6 +75,7 @@ class PredictOptions:
     render: bool = False
     device: str = "auto"
     crop_scale: float | None = None  # default: the model's own
+    background: bool | None = None  # decode and crop in a background thread (None: auto)
 
 
 @dataclass
@@ -121,6 +123,17 @@ class _Model:
         x = torch.as_tensor(crops).permute(0, 3, 1, 2).to(self.device)
         with autocast(self.device, self.device.type == "cuda"):
             return predict_poses(self.model, self.prior, x).float().cpu().numpy()
+
+
+def background_helps(device: torch.device) -> bool:
+    """Whether decoding, detection and cropping should run in a background thread beside G:
+    only when G leaves a processor idle, i.e. G runs on a GPU, or torch's threads leave a CPU
+    core free. Otherwise the thread only competes with G's: on two cores G ran about 20 %
+    slower beside it and ``predict`` was no faster (``benchmarks/predict_overlap.py``)."""
+    if device.type != "cpu":
+        return True
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (cores or 1) > torch.get_num_threads()
 
 
 def _fps(item: media_mod.Media) -> float:
@@ -181,19 +194,22 @@ def _run(
     tmp: Path,
 ) -> dict:
     rows, fps_of, frames_of = _Rows(), {}, {}
+    background = background_helps(model.device) if opts.background is None else opts.background
     no_person = 0
     t_model = 0.0
     for item in items:
         fps_of[item.name] = _fps(item)
         crops: list[np.ndarray] = []
         n = 0
-        # decoding, detection, tracking and cropping run a batch ahead in a background thread,
-        # while this one runs G (both release the GIL in their native code)
+        # where a processor is idle (background_helps), decoding, detection, tracking and
+        # cropping run a batch ahead in a background thread while this one runs G (both
+        # release the GIL in their native code); otherwise all of it runs here, in turn
+        ahead = opts.batch if background else 0
         found = people_in(
-            item, detector, crop_scale, model.size, opts.max_people, fill_gaps=opts.fill_gaps,
-            track_height=opts.track_height,
+            item, detector, crop_scale, model.size, opts.max_people, prefetch=ahead,
+            fill_gaps=opts.fill_gaps, track_height=opts.track_height,
         )  # fmt: skip
-        for people in media_mod.prefetch(found, opts.batch):
+        for people in media_mod.prefetch(found, ahead):
             if len(people.boxes) == 0:
                 no_person += 1
             for i in range(len(people.boxes)):
@@ -241,6 +257,7 @@ def _run(
         "device": str(model.device),
         "smooth": opts.smooth,
         "model_seconds": round(t_model, 2),
+        "background_thread": background,
         "rendered": rendered,
     }
 
