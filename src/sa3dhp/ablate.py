@@ -12,8 +12,9 @@ target labels).
 
 ``inplane``: supplement Table 2, per relation tau: lower-order L_CR + L_z(tau) and higher-order
 L_CR + L_z(tau) + L_v(tau-backward) (as the paper's flip row: 141.2 is the "+ L_z(flip)"
-ablation row and 95.6 the "+ L_v(flip-backward)" one). Relation networks that are
-missing are trained first. Every adaptation run lives in ``OUT_DIR/ablate/<table>/<row>/seed<k>``;
+ablation row and 95.6 the "+ L_v(flip-backward)" one), and the paper's four trends in it, each
+as comparisons paired over seeds (:func:`table2_trends`). Relation networks that are missing
+are trained first. Every adaptation run lives in ``OUT_DIR/ablate/<table>/<row>/seed<k>``;
 an interrupted table resumes (finished runs are only evaluated again) and the table files are
 rewritten after every row.
 """
