@@ -71,3 +71,23 @@ def test_over_seeds_rounds_to_the_digits_asked():
 
     out = over_seeds([0.12345, 0.23456], digits=3)
     assert out == {"mean": 0.179, "std": 0.079, "n": 2, "per_seed": [0.123, 0.235]}
+
+
+def test_row_steps_pair_each_added_term_with_the_row_before():
+    rows = {
+        "Ours, source only (Gs)": _cell(200, 210, 205),
+        "+ L_CR": _cell(260, 280, 250),
+        "+ L_z(flip)": _cell(250, 240, 245),
+        "+ L_v(flip-backward)": _cell(251, 239, 246),
+    }  # + L_v(slow-backward) not run yet
+    steps = ablate.row_steps(rows)
+    assert [c["claim"] for c in steps] == [
+        "+ L_CR < Ours, source only (Gs)",
+        "+ L_z(flip) < + L_CR",
+        "+ L_v(flip-backward) < + L_z(flip)",
+    ]
+    assert [c["verdict"] for c in steps] == ["opposite", "reproduced", "within the seed spread"]
+    md = ablate.markdown("rows", {"seeds": [0, 1, 2], "target_test": {
+        k: {**v, "pa_mpjpe": v["mpjpe"], "pck": v["mpjpe"], "auc": v["mpjpe"]}
+        for k, v in rows.items()}})  # fmt: skip
+    assert "+ L_z(flip) < + L_CR: -18.3 mm (per seed -10.0, -40.0, -5.0): reproduced" in md
