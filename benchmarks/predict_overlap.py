@@ -26,14 +26,13 @@ from pathlib import Path
 
 import rates
 import torch
-import torchvision
 
-from sa3dhp.data.video import synthetic_video, write_synthetic_video
 from sa3dhp.data.world import WorldConfig
 from sa3dhp.model_file import export_model
-from sa3dhp.predict import PredictOptions, background_helps, predict_files
+from sa3dhp.predict import PredictOptions, background_helps, predict_files, usable_cores
 
-BATCH, FRAMES, ROUNDS = 64, 1024, 15
+BATCH, ROUNDS = 64, 15
+FRAMES = rates.SPEED_FRAMES
 MODES = {"background_thread": True, "one_thread": False}
 
 
@@ -45,8 +44,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         path = str(export_model(run, tmp / "model.safetensors"))
-        video = synthetic_video(world, frames=FRAMES, width=320, height=240, seed=300)
-        files = write_synthetic_video(video, tmp / "speed.mp4")
+        video, files = rates.speed_video(tmp, world)
 
         def predict(mode: str):
             opts = PredictOptions(
@@ -60,19 +58,15 @@ def main() -> None:
 
             return once
 
-        x = torch.as_tensor(video.crops).permute(0, 3, 1, 2).float() / 255
-        resnet = torchvision.models.resnet18().eval().to(memory_format=torch.channels_last)
         work = {m: predict(m) for m in MODES}
-        work["resnet18"] = rates.forward_pass(
-            resnet, x.contiguous(memory_format=torch.channels_last), BATCH
-        )
+        work["resnet18"] = rates.resnet18_pass(video.crops, BATCH)
         runs = rates.alternating_rounds(work, ROUNDS)
     for v in model_seconds.values():
         del v[0]  # the warm-up's
     out = {
         "what": "predict with given boxes, with and without its background thread, 1,024 frames",
         "model": str(run),
-        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "cores": usable_cores(),
         "torch_threads": torch.get_num_threads(),
         "default_uses_background_thread": background_helps(torch.device("cpu")),
         "rounds": ROUNDS,

@@ -30,17 +30,16 @@ from pathlib import Path
 import numpy as np
 import rates
 import torch
-import torchvision
 
 from sa3dhp import media
-from sa3dhp.data.video import synthetic_video, write_synthetic_video
 from sa3dhp.data.world import WorldConfig
 from sa3dhp.detect import make_detector
 from sa3dhp.model_file import export_model
 from sa3dhp.people import people_in
 from sa3dhp.predict import PredictOptions, _Model, _write_jsonl, predict_files
 
-BATCH, FRAMES, REPEATS, ROUNDS = 64, 1024, 5, 15
+BATCH, REPEATS, ROUNDS = 64, 5, 15
+FRAMES = rates.SPEED_FRAMES
 
 
 def _median_seconds(fn: Callable[[], object]) -> float:
@@ -59,10 +58,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         path = str(export_model(run, tmp / "model.safetensors"))
-        files = write_synthetic_video(
-            synthetic_video(world, frames=FRAMES, width=320, height=240, seed=300),
-            tmp / "speed.mp4",
-        )
+        _, files = rates.speed_video(tmp, world)
         item = media.collect([str(files["video"])])[0]
         model = _Model(path, "cpu")
 
@@ -81,8 +77,6 @@ def main() -> None:
             _write_jsonl(tmp / "p.jsonl", arrays, {item.name: FRAMES})
 
         x8 = torch.as_tensor(crops).permute(0, 3, 1, 2)  # all 1,024 crops
-        xf = (x8.float() / 255).contiguous(memory_format=torch.channels_last)
-        resnet = torchvision.models.resnet18().eval().to(memory_format=torch.channels_last)
         with torch.no_grad():
             seconds = {
                 "load_model": _median_seconds(lambda: _Model(path, "cpu")),
@@ -101,7 +95,7 @@ def main() -> None:
         runs = rates.alternating_rounds(
             {
                 "predict": whole,
-                "resnet18": rates.forward_pass(resnet, xf, BATCH),
+                "resnet18": rates.resnet18_pass(crops, BATCH),
                 "g_folded": rates.forward_pass(model.model, x8, BATCH),
             },
             ROUNDS,

@@ -46,7 +46,6 @@ from pathlib import Path
 import numpy as np
 import rates
 import torch
-import torchvision
 
 from sa3dhp.config import load_config
 from sa3dhp.data.video import synthetic_video, write_synthetic_video
@@ -168,13 +167,10 @@ def hog_detection(
 
 
 def throughput(model_path: Path, tmp: Path, world: WorldConfig) -> dict:
-    video = synthetic_video(world, frames=1024, width=320, height=240, seed=300)
-    files = write_synthetic_video(video, tmp / "speed.mp4")
+    video, files = rates.speed_video(tmp, world)
     model, _, _ = load_image_model(model_path)
     folded = fold_batchnorm(copy.deepcopy(model))  # what predict runs
-    resnet = torchvision.models.resnet18().eval().to(memory_format=torch.channels_last)
     x8 = torch.as_tensor(video.crops).permute(0, 3, 1, 2)  # the same 1,024 crops for each
-    xf = (x8.float() / 255).contiguous(memory_format=torch.channels_last)
     opts = PredictOptions(detector="boxes", boxes=str(files["boxes"]), batch=BATCH)
 
     def predict() -> int:
@@ -185,7 +181,7 @@ def throughput(model_path: Path, tmp: Path, world: WorldConfig) -> dict:
         "predict": predict,
         "g_network": rates.forward_pass(model, x8, BATCH),
         "g_network_bn_folded": rates.forward_pass(folded, x8, BATCH),
-        "resnet18": rates.forward_pass(resnet, xf, BATCH),
+        "resnet18": rates.resnet18_pass(video.crops, BATCH),
     }
     runs = rates.alternating_rounds(work, ROUNDS)
     med = rates.medians(runs)

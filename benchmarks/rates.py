@@ -5,7 +5,9 @@ at one time cannot be divided by a rate measured at another. :func:`alternating_
 each workload once per round, in turn, so that each round's workloads see the same host;
 :func:`ratio_of_rounds` then takes each round's ratio and reports their median and quartiles.
 Workloads of about the same length (e.g. the same number of crops) make the ratio fair: a short
-one is hit harder by a brief slowdown than a long one.
+one is hit harder by a brief slowdown than a long one. :func:`speed_video` and
+:func:`resnet18_pass` are the video and the bare-backbone workload the prediction benchmarks
+share.
 """
 
 from __future__ import annotations
@@ -13,9 +15,35 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
+import torchvision
+
+from sa3dhp.data.video import SyntheticVideo, synthetic_video, write_synthetic_video
+from sa3dhp.data.world import WorldConfig
+
+#: The throughput video of the prediction benchmarks: frames, size and seed.
+SPEED_FRAMES, SPEED_SIZE, SPEED_SEED = 1024, (320, 240), 300
+
+
+def speed_video(tmp: Path, world: WorldConfig | None = None) -> tuple[SyntheticVideo, dict]:
+    """The prediction benchmarks' throughput video (1,024 frames, 320x240, the person at the
+    training scale) written into ``tmp``: the video and its files (``write_synthetic_video``)."""
+    w, h = SPEED_SIZE
+    video = synthetic_video(
+        world or WorldConfig(), frames=SPEED_FRAMES, width=w, height=h, seed=SPEED_SEED
+    )
+    return video, write_synthetic_video(video, tmp / "speed.mp4")
+
+
+def resnet18_pass(crops: np.ndarray, batch: int) -> Callable[[], int]:
+    """The bare backbone's workload: torchvision's resnet18 (channels-last, as G runs) over
+    uint8 crops ``(N, S, S, 3)`` scaled to [0, 1], in batches (:func:`forward_pass`)."""
+    net = torchvision.models.resnet18().eval().to(memory_format=torch.channels_last)
+    x = torch.as_tensor(crops).permute(0, 3, 1, 2).float() / 255
+    return forward_pass(net, x.contiguous(memory_format=torch.channels_last), batch)
 
 
 def forward_pass(net: torch.nn.Module, x: torch.Tensor, batch: int) -> Callable[[], int]:

@@ -1,5 +1,6 @@
 """benchmarks/rates.py: workloads timed in alternating rounds and the rounds' ratios."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -44,3 +45,8 @@ def test_forward_pass_covers_every_item_in_batches():
 
     assert rates.forward_pass(Net(), torch.zeros(10, 3), batch=4)() == 10
     assert seen == [4, 4, 2]
+
+
+def test_resnet18_pass_takes_uint8_crops_and_counts_them():
+    crops = np.zeros((3, 32, 32, 3), np.uint8)
+    assert rates.resnet18_pass(crops, batch=2)() == 3

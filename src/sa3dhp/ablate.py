@@ -22,6 +22,7 @@ rewritten after every row.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -282,9 +283,7 @@ def _trend_lines(trends: dict[str, list[dict]]) -> str:
     out = "\nThe paper's Table 2 trends, each comparison paired over seeds (reproduced: in every "
     out += "seed; opposite: the other way in every seed):\n\n"
     for i, (key, comps) in enumerate(trends.items(), 1):
-        counts: dict[str, int] = {}
-        for c in comps:
-            counts[c["verdict"]] = counts.get(c["verdict"], 0) + 1
+        counts = Counter(c["verdict"] for c in comps)
         tally = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "no cells run"
         out += f"{i}. *{TREND_CLAIMS[key]}*: {tally} (of {len(comps)} comparisons).\n"
     return out

@@ -125,6 +125,12 @@ class _Model:
             return predict_poses(self.model, self.prior, x).float().cpu().numpy()
 
 
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity, where the OS has one)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return cores or 1
+
+
 def background_helps(device: torch.device) -> bool:
     """Whether decoding, detection and cropping should run in a background thread beside G:
     only when G leaves a processor idle, i.e. G runs on a GPU, or torch's threads leave a CPU
@@ -132,8 +138,7 @@ def background_helps(device: torch.device) -> bool:
     slower beside it and ``predict`` was no faster (``benchmarks/predict_overlap.py``)."""
     if device.type != "cpu":
         return True
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (cores or 1) > torch.get_num_threads()
+    return usable_cores() > torch.get_num_threads()
 
 
 def _fps(item: media_mod.Media) -> float:
