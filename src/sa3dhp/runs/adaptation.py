@@ -69,9 +69,9 @@ def _needs_motion(losses: list[str]) -> bool:
 def adapt_record(cfg: Config, losses: list[str] | None = None, source_ckpt=None) -> dict:
     """Provenance record of an adaptation run: the ``adapt`` section with ``losses`` (without
     ``adabn_frames``, ``bn`` and ``bn_every`` under the paper's ``bn=source``, and without
-    ``teacher_grad`` and ``nonlocal_guard`` at their defaults), seed, target_train (and
-    source_train for our ``src`` term), parents Gs (``init``), pose prior, motion prior (when a
-    term needs it) and each relation network used (``relations/NAME``)."""
+    ``teacher_grad``, ``nonlocal_guard`` and ``cr_negatives`` at their defaults), seed,
+    target_train (and source_train for our ``src`` term), parents Gs (``init``), pose prior,
+    motion prior (when a term needs it) and each relation network used (``relations/NAME``)."""
     from sa3dhp.train import adapt_terms
     from sa3dhp.train import relations as trel
 
@@ -97,7 +97,8 @@ def adapt_record(cfg: Config, losses: list[str] | None = None, source_ckpt=None)
         # left out, so runs made before the option existed keep their record
         drop=(("adabn_frames", "bn", "bn_every") if acfg.bn == "source" else ())
         + (("teacher_grad",) if acfg.teacher_grad else ())
-        + (("nonlocal_guard",) if not acfg.nonlocal_guard else ()),
+        + (("nonlocal_guard",) if not acfg.nonlocal_guard else ())
+        + (("cr_negatives", "cr_per_clip") if acfg.cr_negatives == "clips" else ()),
     )
 
 

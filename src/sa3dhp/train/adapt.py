@@ -14,7 +14,9 @@ minimises loss ``s mod len(losses)``):
 * ``cr`` -- L_CR: InfoNCE between projections of G(A1(x)) and G(A2(x)) for ``frames`` frames, one
   per clip (so the other clips' frames are the negatives); A = pose-preserving photometric
   jitter, blur and a few pixels of shift; every sample is an anchor; 128-d L2-normalised
-  projection head, temperature 0.07.
+  projection head, temperature 0.07. Our option ``cr_negatives="same_clip"`` takes
+  ``cr_per_clip`` frames from each clip instead, and each anchor's negatives are the other
+  frames of its own clip (same look, other poses).
 * ``hcr`` -- L_HCR: the same on motion latents Em(G(X)) of ``clips`` clips.
 * ``z:REL`` -- L_z(tau) = |Tz(G(x)) - G(tau x)| on ``frames`` frames (L1, as the authors' code).
 * ``v:REL`` -- L_v(tau) = |Tv(Em(G(X))) - Em(G(tau X))| on ``clips`` clips of ``seq_len`` frames
@@ -96,6 +98,12 @@ class AdaptConfig:
     # (mean |Ep(y) - Ep(tau y)|, same metric): G may not answer tau x as it answers x, which
     # rules out the fixed points of tau where the relation terms are smallest
     nonlocal_guard: float = 0.0
+    # L_CR's negatives: "clips" (the paper's) takes one frame per clip, so every negative is
+    # another clip, told apart by its person and background as well as its pose; "same_clip"
+    # (ours) takes cr_per_clip frames from each of frames // cr_per_clip clips, and each
+    # anchor's negatives are the other frames of its own clip, whose look is the same
+    cr_negatives: str = "clips"
+    cr_per_clip: int = 8
     # every N steps, log target_val MPJPE (labels: for the report only, never to choose a step
     # or a setting) and G's spread over those crops (label-free); 0: never
     eval_every: int = 0
@@ -105,6 +113,12 @@ def check_bn(bn: str) -> None:
     """Refuse an ``adapt.bn`` other than ``source`` (the paper's) or ``target``, in one line."""
     if bn not in ("source", "target"):
         raise ValueError(f"adapt.bn={bn}: choose source (the paper's) or target")
+
+
+def check_cr_negatives(value: str) -> None:
+    """Refuse an ``adapt.cr_negatives`` other than ``clips`` (the paper's) or ``same_clip``."""
+    if value not in ("clips", "same_clip"):
+        raise ValueError(f"adapt.cr_negatives={value}: choose clips (the paper's) or same_clip")
 
 
 class Adapter:
@@ -171,16 +185,19 @@ class Adapter:
         kind, r = self.terms[i]
         cfg, em = self.cfg, lambda z: at.encode_motion(self.motion, z)
         if kind in ("cr", "hcr"):  # two pose-preserving views; the other samples are negatives
-            x = (
-                at.frame_batch(self.clips, cfg.frames, gen)  # one frame per clip
-                if kind == "cr"
-                else at.clip_batch(self.clips, cfg.clips, self.seq_len, gen)
-            )
+            groups = None
+            if kind == "hcr":
+                x = at.clip_batch(self.clips, cfg.clips, self.seq_len, gen)
+            elif cfg.cr_negatives == "same_clip":  # ours: negatives share the anchor's look
+                x, groups = at.clip_frames_batch(self.clips, cfg.frames, cfg.cr_per_clip, gen)
+            else:
+                x = at.frame_batch(self.clips, cfg.frames, gen)  # one frame per clip
             za = self._g(at.pose_preserving(x, gen, cfg.shift_px))
             zb = self._g(at.pose_preserving(x, gen, cfg.shift_px))
             head = self.heads[at.HEAD_OF[kind]]
             a, b = (za, zb) if kind == "cr" else (em(za), em(zb))
-            loss, z = at.info_nce(head(a), head(b), cfg.temperature), za.flatten(0, -2)
+            loss = at.info_nce(head(a), head(b), cfg.temperature, groups)
+            z = za.flatten(0, -2)
         elif kind == "src":  # ours: the source-training loss on labelled source frames
             assert self.source is not None and self.prior is not None
             images, poses = self.source
@@ -250,6 +267,7 @@ def train(
     backbone = at.set_trainable(model, cfg.trainable)
     motion_prior, nets = at.freeze_teachers(motion_prior, nets, dev)
     check_bn(cfg.bn)
+    check_cr_negatives(cfg.cr_negatives)
     if prior is not None:
         prior = prior.to(dev).eval().requires_grad_(False)
     adapter = Adapter(cfg, model, motion_prior, nets, clips, dev, seed, source, prior, nonlocalness)

@@ -37,13 +37,20 @@ class ProjectionHead(nn.Sequential):
         return F.normalize(super().forward(x), dim=-1)
 
 
-def info_nce(a: torch.Tensor, b: torch.Tensor, temperature: float) -> torch.Tensor:
+def info_nce(
+    a: torch.Tensor, b: torch.Tensor, temperature: float, groups: torch.Tensor | None = None
+) -> torch.Tensor:
     """Symmetric InfoNCE of normalised ``(N, D)`` projections; ``a_i``/``b_i`` are positives
-    and every other sample of both views is a negative (every sample is an anchor)."""
+    and every other sample of both views is a negative (every sample is an anchor). With
+    ``groups`` ``(N,)``, only samples of the anchor's own group are its negatives."""
     n = a.shape[0]
     z = torch.cat([a, b])
     sim = z @ z.T / temperature
-    sim = sim.masked_fill(torch.eye(2 * n, dtype=torch.bool, device=z.device), float("-inf"))
+    mask = torch.eye(2 * n, dtype=torch.bool, device=z.device)
+    if groups is not None:
+        g = torch.cat([groups, groups]).to(z.device)
+        mask = mask | (g[:, None] != g[None, :])
+    sim = sim.masked_fill(mask, float("-inf"))
     target = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(z.device)
     return F.cross_entropy(sim, target)
 
@@ -276,6 +283,23 @@ def frame_batch(clips: torch.Tensor, frames: int, gen: torch.Generator) -> torch
     which = torch.randperm(len(clips), generator=gen)[:n]
     t = torch.randint(clips.shape[1], (n,), generator=gen)
     return clips[which, t]
+
+
+def clip_frames_batch(
+    clips: torch.Tensor, frames: int, per_clip: int, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(n * per_clip, 3, S, S)`` frames of ``n = min(frames // per_clip, C)`` distinct clips
+    of ``clips`` ``(C, L, 3, S, S)``, one random frame in each of ``per_clip`` equal stretches
+    of its clip (so a clip's frames show different poses), and each frame's clip ``(N,)``."""
+    if not 2 <= per_clip <= clips.shape[1]:
+        raise ValueError(f"adapt.cr_per_clip={per_clip}: choose 2 to {clips.shape[1]} frames")
+    n = max(1, min(frames // per_clip, len(clips)))
+    which = torch.randperm(len(clips), generator=gen)[:n]
+    edges = torch.linspace(0, clips.shape[1], per_clip + 1)
+    start, width = edges[:-1], edges[1:] - edges[:-1]
+    t = (start + torch.rand(n, per_clip, generator=gen) * width).long()
+    t = t.clamp_max(clips.shape[1] - 1)
+    return clips[which[:, None], t].flatten(0, 1), torch.arange(n).repeat_interleave(per_clip)
 
 
 def clip_batch(clips: torch.Tensor, n: int, length: int, gen: torch.Generator) -> torch.Tensor:

@@ -1,0 +1,52 @@
+"""Our L_CR option ``adapt.cr_negatives=same_clip``: each anchor's negatives are other frames of
+its own clip, so the loss cannot be lowered by telling clips apart by their look."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from sa3dhp.config import load_config
+from sa3dhp.models.image_to_latent import ImageToLatent
+from sa3dhp.train import adapt, adapt_terms
+from tests.test_adapt import _tiny
+
+
+def test_grouped_info_nce_is_the_mean_of_each_groups_own_info_nce():
+    g = torch.Generator().manual_seed(1)
+    a = F.normalize(torch.randn(12, 8, generator=g), dim=-1)
+    b = F.normalize(a + 0.3 * torch.randn(12, 8, generator=g), dim=-1)
+    groups = torch.arange(3).repeat_interleave(4)
+    per_group = [adapt_terms.info_nce(a[groups == k], b[groups == k], 0.1) for k in range(3)]
+    grouped = adapt_terms.info_nce(a, b, 0.1, groups)
+    assert grouped.item() == pytest.approx(torch.stack(per_group).mean().item(), rel=1e-5)
+    # one group for all is the paper's loss; other groups' samples no longer count
+    assert adapt_terms.info_nce(a, b, 0.1, torch.zeros(12)).item() == pytest.approx(
+        adapt_terms.info_nce(a, b, 0.1).item(), rel=1e-6
+    )
+    assert grouped.item() != pytest.approx(adapt_terms.info_nce(a, b, 0.1).item(), rel=1e-3)
+
+
+def test_clip_frames_batch_takes_spread_frames_of_distinct_clips():
+    # clip c, frame t is filled with the value 4 * c + t // 15 (t's stretch of a 60-frame clip)
+    c, t = torch.meshgrid(torch.arange(6), torch.arange(60), indexing="ij")
+    clips = (4 * c + t // 15).to(torch.uint8)[:, :, None, None, None].expand(6, 60, 3, 2, 2)
+    x, groups = adapt_terms.clip_frames_batch(clips, 17, 4, torch.Generator().manual_seed(0))
+    assert x.shape == (16, 3, 2, 2) and groups.tolist() == [i // 4 for i in range(16)]
+    values = x[:, 0, 0, 0].long().view(4, 4)
+    assert len(set((values[:, 0] // 4).tolist())) == 4  # four distinct clips
+    assert (values // 4 == values[:, :1] // 4).all()  # each group from one clip
+    assert (values % 4 == torch.arange(4)).all()  # one frame in each quarter of its clip
+    with pytest.raises(ValueError, match="cr_per_clip=1"):
+        adapt_terms.clip_frames_batch(clips, 16, 1, torch.Generator())
+
+
+def test_same_clip_negatives_train_layer2_and_are_recorded_only_when_on(tmp_path):
+    model, before, out = _tiny(tmp_path, ["cr"], steps=2, cr_negatives="same_clip", cr_per_clip=2)
+    after = model.state_dict()
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert changed and all(k.startswith("layer2.") for k in changed)
+    paper, _, out_paper = _tiny(tmp_path, ["cr"], steps=2, run="paper")
+    assert out != out_paper  # another batch and another loss
+    with pytest.raises(ValueError, match=r"adapt\.cr_negatives=frames: choose clips"):
+        load_config("demo", ["adapt.cr_negatives=frames"])
+    assert isinstance(paper, ImageToLatent) and adapt.AdaptConfig().cr_negatives == "clips"
