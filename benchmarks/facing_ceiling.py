@@ -26,6 +26,8 @@ summed MPJPE between consecutive frames plus ``lam`` mm per mirrored frame (a Vi
 Wrong facing that flickers within a clip would be repaired; wrong facing that persists would
 not.
 
+On target_val too, seed 2's L_CR-alone runs of ``cr_steps.py`` (:data:`CR_STEPS`) and its
+runs of the paper's final set with source and target BatchNorm statistics (:data:`BN_RUNS_SEED2`).
 Also the share of wrong-facing frames by the true facing angle (0°: facing the camera), as a
 figure. Writes ``benchmarks/results/bench_facing_ceiling.json`` and
 ``docs/bench_facing_by_view.png``.
@@ -62,6 +64,9 @@ VIEW_BINS_DEG = np.arange(-180, 181, 30)
 ABLATE_ROWS = ("plus_L_CR", "plus_L_z_flip", "plus_L_v_flip-backward")
 #: the L_CR-alone runs of seed 2 (``benchmarks/cr_steps.py``, and + L_CR for 1,000 steps)
 CR_STEPS = (250, 333, 500, 1000)
+#: bench seed 2's runs of the paper's final set: source statistics (the bench's ``adapted``),
+#: ``adapt.bn=target``, + collapse guard, and from AdaBN (its statistics kept) + collapse guard
+BN_RUNS_SEED2 = ("adapted", "adapted_bn_target", "adapted_guard", "adapted_adabn_guard")
 #: the rows of the by-view figure: name -> (colour, label)
 VIEW_ROWS = {
     "source_only": ("C0", "Gs"),
@@ -288,6 +293,13 @@ def main() -> None:
         run = f"ablate_cr{steps}" if steps < 1000 else "ablate/rows/plus_L_CR/seed2"
         model, prior, _ = load_image_model(Path(cfg.out_dir) / run / pipeline.CHECKPOINT)
         cr_alone[str(steps)] = facing_row(predict(model, prior, val.images), truth)
+    # seed 2's Gs adapted with the paper's exact final set (the bench's own runs), with the
+    # source BatchNorm statistics (the paper's), target ones (adapt.bn=target), and the two
+    # collapse-guard runs of adapt_guard.py. Target_val only (a probe)
+    by_bn = {}
+    for run in BN_RUNS_SEED2:
+        model, prior, _ = load_image_model(Path(cfg.out_dir) / run / pipeline.CHECKPOINT)
+        by_bn[run] = facing_row(predict(model, prior, val.images), truth)
     constants = {}
     for split, data in splits.items():
         truth = data.poses - data.poses[:, :1]
@@ -310,6 +322,7 @@ def main() -> None:
         "per_seed": {s: {str(k): v for k, v in t.items()} for s, t in per_seed.items()},
         "summary": {s: summary(t) for s, t in per_seed.items()},
         "cr_alone_by_steps_seed2_target_val": cr_alone,
+        "paper_set_by_batchnorm_seed2_target_val": by_bn,
         "wrong_facing_by_view_target_val": {
             "bins_deg": VIEW_BINS_DEG.tolist(),
             **{str(k): v for k, v in views.items()},
