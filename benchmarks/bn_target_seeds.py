@@ -68,13 +68,23 @@ def main() -> None:
         }
         for split in tables:
             tables[split][seed] = results_table(cfg, split, ckpts, constants)
+    write_seed_tables("bench_bn_target_seeds.json", list(SEEDS), tables, summarise)
+
+
+def write_seed_tables(
+    name: str, seeds: list[int], tables: dict[str, dict[int, dict]], summary, **extra
+) -> None:
+    """Write ``benchmarks/results/<name>``: the seeds, each split's per-seed tables, their
+    ``summary(per_seed)`` per split, ``extra`` and the date; print the summaries."""
     out = {
-        "seeds": list(SEEDS),
+        **{k: v for k, v in extra.items() if k == "what"},
+        "seeds": seeds,
         **{split: {str(k): v for k, v in t.items()} for split, t in tables.items()},
-        "summary": {split: summarise(t) for split, t in tables.items()},
+        "summary": {split: summary(t) for split, t in tables.items()},
+        **{k: v for k, v in extra.items() if k != "what"},
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    dest = Path("benchmarks/results/bench_bn_target_seeds.json")
+    dest = Path("benchmarks/results") / name
     dest.write_text(json.dumps(out, indent=1) + "\n")
     print(json.dumps(out["summary"], indent=1))
 

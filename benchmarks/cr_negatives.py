@@ -23,11 +23,10 @@ Writes ``benchmarks/results/bench_cr_negatives.json``.
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
+from bn_target_seeds import write_seed_tables
 from facing_ceiling import share_away
 
 from sa3dhp import ablate, pipeline
@@ -106,18 +105,15 @@ def main() -> None:
         for split in tables:
             tables[split][seed] = results_table(cfg, split, ckpts, constants)
         away[str(seed)] = facing_away(cfg, ckpts)
-    out = {
-        "what": __doc__.split("\n")[0],
-        "settings": {"overrides": OURS, "runs": {k: v[0] for k, v in SETTINGS.items()}},
-        "seeds": seeds,
-        **{split: {str(k): v for k, v in t.items()} for split, t in tables.items()},
-        "summary": {split: summarise(t) for split, t in tables.items()},
-        "share_facing_away_target_val": away,
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    dest = Path("benchmarks/results/bench_cr_negatives.json")
-    dest.write_text(json.dumps(out, indent=1) + "\n")
-    print(json.dumps(out["summary"], indent=1))
+    write_seed_tables(
+        "bench_cr_negatives.json",
+        seeds,
+        tables,
+        summarise,
+        what=__doc__.split("\n")[0],
+        settings={"overrides": OURS, "runs": {k: v[0] for k, v in SETTINGS.items()}},
+        share_facing_away_target_val=away,
+    )
 
 
 if __name__ == "__main__":
