@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/facing_probe.py [NAME ...]   # after `make demo`
     .venv/bin/python benchmarks/facing_probe.py --adapt [NAME ...]  # then the rest of the demo
+    .venv/bin/python benchmarks/facing_probe.py --bench [NAME ...]  # both, at the bench's scale
 
 ``benchmarks/orientation_errors.py`` found that most of the demo's source-only -> oracle gap
 on target_val is the body's facing, and that Gs reads facing from the source's left/right
@@ -19,6 +20,13 @@ no look changes; copied from ``out/demo``), the oracle (Gs fine-tuned on target_
 AdaBN and the paper's adaptation with the demo's settings, and appends their rows on
 ``target_val`` only (the constant rows beside them; target_test is not read: the world is not
 fixed) with the label-free diagnostics and the yaw rows.
+
+``--bench [NAME ...]`` (default: ``source_front_print_no_shading``) does both at the bench's
+scale, on bench seed 2's pose prior, motion prior and relation networks (copied from
+``out/bench_seed2``) in ``out/facing_probe_bench/<name>``: Gs with the bench's settings, its
+oracle, AdaBN, the paper's exact final set and our ``adapt.bn=target``, each measured on
+target_val only. Appends one JSON line per setting to
+``benchmarks/results/bench_facing_probe.jsonl``.
 """
 
 from __future__ import annotations
@@ -49,14 +57,36 @@ SETTINGS: dict[str, list[str]] = {
 }
 
 
-def run(name: str, overrides: list[str]) -> dict:
-    out_dir = Path("out/facing_probe") / name
-    shutil.rmtree(out_dir, ignore_errors=True)
-    demo = load_config("demo")
-    shutil.copytree(
-        pipeline.stage_dir(demo, pipeline.POSE_PRIOR_DIR), out_dir / pipeline.POSE_PRIOR_DIR
-    )
-    cfg = load_config("demo", [*overrides, f"out_dir={out_dir}"])
+#: profile -> (built-in config, its overrides, the run whose priors and relation networks the
+#: probe copies, where the probe's runs go)
+PROFILES = {
+    "demo": ("demo", [], "out/demo", "out/facing_probe"),
+    "bench": (
+        "bench",
+        ["seed=2", 'demo.stress_target=""'],
+        "out/bench_seed2",
+        "out/facing_probe_bench",
+    ),
+}
+
+
+def _config(profile: str, name: str, overrides: list[str]):
+    base, base_overrides, _, root = PROFILES[profile]
+    return load_config(base, [*base_overrides, *overrides, f"out_dir={Path(root) / name}"])
+
+
+def _copy_from_run(profile: str, cfg, stages) -> None:
+    """Copy ``stages`` of the profile's run into ``cfg``'s out_dir where they are missing."""
+    for stage in stages:
+        if not pipeline.stage_dir(cfg, stage).exists():
+            shutil.copytree(Path(PROFILES[profile][2]) / stage, pipeline.stage_dir(cfg, stage))
+
+
+def run(name: str, overrides: list[str], profile: str = "demo") -> dict:
+    cfg = _config(profile, name, overrides)
+    if profile == "demo":  # a fresh Gs; the bench's long one resumes where it stopped
+        shutil.rmtree(cfg.out_dir, ignore_errors=True)
+    _copy_from_run(profile, cfg, [pipeline.POSE_PRIOR_DIR])
     t0 = time.perf_counter()
     image_models.train_image_model(cfg, "source")
     ckpt = pipeline.stage_dir(cfg, pipeline.IMAGE_MODEL_DIRS["source"]) / "checkpoint.safetensors"
@@ -69,24 +99,20 @@ def run(name: str, overrides: list[str]) -> dict:
     return result
 
 
-def adapt_rows(name: str, overrides: list[str]) -> dict:
-    out_dir = Path("out/facing_probe") / name
-    cfg = load_config("demo", [*overrides, f"out_dir={out_dir}"])
-    for stage in (pipeline.MOTION_PRIOR_DIR, "relations"):
-        if not pipeline.stage_dir(cfg, stage).exists():
-            shutil.copytree(Path("out/demo") / stage, pipeline.stage_dir(cfg, stage))
+def adapt_rows(name: str, overrides: list[str], profile: str = "demo") -> dict:
+    cfg = _config(profile, name, overrides)
+    _copy_from_run(profile, cfg, [pipeline.MOTION_PRIOR_DIR, "relations"])
     t0 = time.perf_counter()
     image_models.train_image_model(cfg, "oracle")
     adaptation.adabn(cfg)
     adaptation.adapt(cfg, "adapted")
+    runs = [("source_only", "source"), ("adabn", "adabn"), ("adapted", "adapted")]
+    if profile == "bench":  # our best option on the bench too
+        adaptation.adapt(_config(profile, name, [*overrides, "adapt.bn=target"]), "bn_target")
+        runs.append(("adapted_bn_target", "bn_target"))
     ckpts = {
         row_name: pipeline.stage_dir(cfg, run_name) / "checkpoint.safetensors"
-        for row_name, run_name in (
-            ("source_only", "source"),
-            ("adabn", "adabn"),
-            ("adapted", "adapted"),
-            ("oracle", "oracle"),
-        )
+        for row_name, run_name in [*runs, ("oracle", "oracle")]
     }
     table = results_table(cfg, "target_val", ckpts, label_means(cfg))
     data = load_split(cfg.data, "target_val")
@@ -94,7 +120,7 @@ def adapt_rows(name: str, overrides: list[str]) -> dict:
     return {
         "name": name,
         "overrides": overrides,
-        "adapted_with": "the demo's settings (the paper's objective)",
+        "adapted_with": f"the {profile}'s settings (the paper's objective)",
         "target_val": table,
         "gap_closed_target_val": gap_closed(table),
         "yaw_target_val": yaw,
@@ -104,12 +130,26 @@ def adapt_rows(name: str, overrides: list[str]) -> dict:
     }
 
 
+def bench_rows(name: str, overrides: list[str]) -> dict:
+    """:func:`run` then :func:`adapt_rows` at the bench's scale, as one record."""
+    gs = run(name, overrides, "bench")
+    rest = adapt_rows(name, overrides, "bench")
+    return rest | {
+        "gs_source_val": gs["gs_source_val"],
+        "gs_seconds": gs["seconds"],
+        "seconds": round(gs["seconds"] + rest["seconds"], 1),
+    }
+
+
 def main() -> None:
     args = sys.argv[1:]
     path = Path("benchmarks/results/facing_probe.jsonl")
     measure = run
     if args[:1] == ["--adapt"]:
         measure, args = adapt_rows, args[1:]
+    if args[:1] == ["--bench"]:
+        measure, args = bench_rows, args[1:] or ["source_front_print_no_shading"]
+        path = Path("benchmarks/results/bench_facing_probe.jsonl")
     for name in args or list(SETTINGS):
         result = measure(name, SETTINGS[name])
         with path.open("a") as f:

@@ -1,10 +1,12 @@
-"""benchmarks/facing_ceiling.py: the depth mirror, turning a pose to another's facing, and the
-label-free temporal choice between each prediction and its depth mirror."""
+"""benchmarks/facing_ceiling.py (the depth mirror, turning a pose to another's facing, the
+label-free temporal choice between each prediction and its depth mirror) and the bench profile
+of benchmarks/facing_probe.py."""
 
 import numpy as np
 import pytest
 
 from sa3dhp import skeleton as sk
+from sa3dhp.config import load_config
 from sa3dhp.kinematics import pose_torso_frame
 from tests.conftest import load_benchmark, random_poses
 
@@ -87,3 +89,13 @@ def test_aligned_error_for_half_is_the_oracles_when_gs_faces_right_and_none_when
     assert need == pytest.approx(bench.facing_row(oracle, truth)["yaw_aligned_mpjpe"], abs=0.2)
     # Gs facing backwards everywhere with a small gap: even the truth turned round misses it
     assert bench.aligned_error_for_half(oracle, truth, np.full(30, np.pi), own + 10, own) is None
+
+
+def test_facing_probe_bench_profile_runs_on_bench_seed_2_in_its_own_directory():
+    probe = load_benchmark("facing_probe")
+    overrides = probe.SETTINGS["source_front_print_no_shading"]
+    cfg = probe._config("bench", "x", overrides)
+    assert cfg.out_dir == "out/facing_probe_bench/x" and cfg.seed == 2
+    assert cfg.data.source_appearance["side_contrast"] == 0.0
+    assert cfg.source.steps == load_config("bench").source.steps  # the bench's own Gs
+    assert probe._config("demo", "x", []).out_dir == "out/facing_probe/x"
