@@ -20,7 +20,7 @@ from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 from sa3dhp.checkpoint import one_line
 from sa3dhp.data.world import WorldConfig
 from sa3dhp.files import atomic_write
-from sa3dhp.train.adapt import AdaptConfig, check_bn, check_cr_negatives
+from sa3dhp.train.adapt import AdaptConfig, check_choices
 from sa3dhp.train.motion_prior import MotionPriorConfig
 from sa3dhp.train.pose_prior import PosePriorConfig
 from sa3dhp.train.relations import RelationsConfig
@@ -137,8 +137,7 @@ def validate_counts(cfg: Config) -> None:
                 raise ValueError(f"{key}={value}: must be an integer >= {least}{zero}")
             if (f.name == "lr" or f.name.startswith("lr_")) and not value > 0:
                 raise ValueError(f"{key}={value}: a learning rate must be > 0")
-    check_bn(cfg.adapt.bn)
-    check_cr_negatives(cfg.adapt.cr_negatives)
+    check_choices(cfg.adapt)
 
 
 def _valid_keys(base: Any, full_key: str) -> tuple[str, list[str]]:

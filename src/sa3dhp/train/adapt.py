@@ -109,16 +109,17 @@ class AdaptConfig:
     eval_every: int = 0
 
 
-def check_bn(bn: str) -> None:
-    """Refuse an ``adapt.bn`` other than ``source`` (the paper's) or ``target``, in one line."""
-    if bn not in ("source", "target"):
-        raise ValueError(f"adapt.bn={bn}: choose source (the paper's) or target")
+#: The adaptation options that name a choice: option -> (the paper's, ours).
+CHOICES = {"bn": ("source", "target"), "cr_negatives": ("clips", "same_clip")}
 
 
-def check_cr_negatives(value: str) -> None:
-    """Refuse an ``adapt.cr_negatives`` other than ``clips`` (the paper's) or ``same_clip``."""
-    if value not in ("clips", "same_clip"):
-        raise ValueError(f"adapt.cr_negatives={value}: choose clips (the paper's) or same_clip")
+def check_choices(cfg: AdaptConfig) -> None:
+    """Refuse an option of :data:`CHOICES` set to anything else, in one line (e.g.
+    ``adapt.bn=x: choose source (the paper's) or target``)."""
+    for key, (paper, ours) in CHOICES.items():
+        value = getattr(cfg, key)
+        if value not in (paper, ours):
+            raise ValueError(f"adapt.{key}={value}: choose {paper} (the paper's) or {ours}")
 
 
 class Adapter:
@@ -266,8 +267,7 @@ def train(
     model = model.to(dev).eval()
     backbone = at.set_trainable(model, cfg.trainable)
     motion_prior, nets = at.freeze_teachers(motion_prior, nets, dev)
-    check_bn(cfg.bn)
-    check_cr_negatives(cfg.cr_negatives)
+    check_choices(cfg)
     if prior is not None:
         prior = prior.to(dev).eval().requires_grad_(False)
     adapter = Adapter(cfg, model, motion_prior, nets, clips, dev, seed, source, prior, nonlocalness)
