@@ -40,7 +40,7 @@ def test_clip_frames_batch_takes_spread_frames_of_distinct_clips():
         adapt_terms.clip_frames_batch(clips, 16, 1, torch.Generator())
 
 
-def test_same_clip_negatives_train_layer2_and_are_recorded_only_when_on(tmp_path):
+def test_same_clip_negatives_train_layer2_only_and_a_bad_choice_is_refused(tmp_path):
     model, before, out = _tiny(tmp_path, ["cr"], steps=2, cr_negatives="same_clip", cr_per_clip=2)
     after = model.state_dict()
     changed = {k for k in before if not torch.equal(before[k], after[k])}

@@ -32,8 +32,9 @@ def _tiny(seed: int = 0) -> tuple[nn.Module, torch.optim.Optimizer]:
 def _save(path: Path, model: nn.Module, opt: torch.optim.Optimizer, step: int, **kw) -> Path:
     kw.setdefault("stage", "pose_prior")
     kw.setdefault("arch", ARCH)
+    kw.setdefault("config", None)
     return checkpoint.save_checkpoint(
-        path, models={"net": model}, optimizers={"net": opt}, step=step, config=None, **kw
+        path, models={"net": model}, optimizers={"net": opt}, step=step, **kw
     )
 
 
@@ -45,18 +46,10 @@ def _same_weights(a: nn.Module, b: nn.Module) -> bool:
 def test_checkpoint_round_trip_restores_weights_optimizer_and_rng(tmp_path):
     model, opt = _tiny(0)
     scaler = torch.amp.GradScaler("cpu", enabled=False)
-    path = _save(tmp_path / "run" / "pose_prior.safetensors", model, opt, 123, extra={"a": 1})
-    path = checkpoint.save_checkpoint(
-        path,
-        stage="pose_prior",
-        arch=ARCH,
-        models={"net": model},
-        optimizers={"net": opt},
-        step=123,
-        config=ToyConfig(steps=7),
-        extra={"a": 1},
-        scalers={"amp": scaler},
-    )
+    path = _save(
+        tmp_path / "run" / "pose_prior.safetensors", model, opt, 123,
+        config=ToyConfig(steps=7), extra={"a": 1}, scalers={"amp": scaler},
+    )  # fmt: skip
     expected_draw = (torch.rand(4), np.random.rand(), random.random())  # noqa: NPY002
     model2, opt2 = _tiny(1)
     torch.rand(10), np.random.rand(3), random.random()  # noqa: NPY002
