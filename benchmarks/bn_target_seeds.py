@@ -56,19 +56,35 @@ def main() -> None:
     tables: dict[str, dict[int, dict]] = {"target_val": {}, "target_test": {}}
     constants = label_means(cfg)
     for seed in SEEDS:
-        scfg = ablate._seed_config(cfg, seed)  # where ablate rows put this seed's runs
-        gs = pipeline.stage_dir(scfg, "source") / pipeline.CHECKPOINT
-        name = "adapted_bn_target" if seed == cfg.seed else f"ablate/bn_target/seed{seed}"
-        adaptation.adapt(replace(bn_cfg, seed=seed), name, source_ckpt=gs)
+        base_ckpts = seed_baselines(cfg, seed)
+        name = bn_target_run(cfg, seed)
+        adaptation.adapt(replace(bn_cfg, seed=seed), name, source_ckpt=base_ckpts["source_only"])
         ckpts = {
-            "source_only": gs,
-            "adabn": pipeline.stage_dir(scfg, pipeline.ADABN_DIR) / pipeline.CHECKPOINT,
+            "source_only": base_ckpts["source_only"],
+            "adabn": base_ckpts["adabn"],
             "adapted_bn_target": pipeline.stage_dir(cfg, name) / pipeline.CHECKPOINT,
-            "oracle": pipeline.stage_dir(scfg, "oracle") / pipeline.CHECKPOINT,
+            "oracle": base_ckpts["oracle"],
         }
         for split in tables:
             tables[split][seed] = results_table(cfg, split, ckpts, constants)
     write_seed_tables("bench_bn_target_seeds.json", list(SEEDS), tables, summarise)
+
+
+def seed_baselines(cfg, seed: int) -> dict[str, Path]:
+    """Seed ``seed``'s label-trained models where ``ablate rows`` put them (bench seed 2's own
+    runs for the config's seed): ``source_only`` (Gs), ``adabn`` and ``oracle``."""
+    scfg = ablate._seed_config(cfg, seed)
+    return {
+        "source_only": pipeline.stage_dir(scfg, "source") / pipeline.CHECKPOINT,
+        "adabn": pipeline.stage_dir(scfg, pipeline.ADABN_DIR) / pipeline.CHECKPOINT,
+        "oracle": pipeline.stage_dir(scfg, "oracle") / pipeline.CHECKPOINT,
+    }
+
+
+def bn_target_run(cfg, seed: int) -> str:
+    """The run of seed ``seed``'s ``adapt.bn=target`` adaptation (bench seed 2's own for the
+    config's seed)."""
+    return "adapted_bn_target" if seed == cfg.seed else f"ablate/bn_target/seed{seed}"
 
 
 def write_seed_tables(

@@ -26,10 +26,10 @@ import argparse
 from dataclasses import replace
 from pathlib import Path
 
-from bn_target_seeds import write_seed_tables
+from bn_target_seeds import seed_baselines, write_seed_tables
 from facing_ceiling import share_away
 
-from sa3dhp import ablate, pipeline
+from sa3dhp import pipeline
 from sa3dhp.config import load_config
 from sa3dhp.data.synth import load_split
 from sa3dhp.demo import gap_closed, label_means, results_table
@@ -50,19 +50,16 @@ PAPER_NAMES = {"plus_L_CR": "cr_paper", "plus_L_v_slow-backward": "rows_paper"}
 
 def seed_checkpoints(cfg, ours_cfg, seed: int) -> dict[str, Path]:
     """Adapt seed ``seed``'s Gs with our settings (skipped when done) and name every model."""
-    scfg = ablate._seed_config(cfg, seed)
-    gs = pipeline.stage_dir(scfg, "source") / pipeline.CHECKPOINT
-    ckpts = {
-        "source_only": gs,
-        "adabn": pipeline.stage_dir(scfg, pipeline.ADABN_DIR) / pipeline.CHECKPOINT,
-    }
+    base = seed_baselines(cfg, seed)
+    gs = base["source_only"]
+    ckpts = {"source_only": gs, "adabn": base["adabn"]}
     for name, (losses, paper_row) in SETTINGS.items():
         paper = Path(cfg.out_dir) / f"ablate/rows/{paper_row}/seed{seed}" / pipeline.CHECKPOINT
         ckpts[PAPER_NAMES[paper_row]] = paper
         run = f"ablate/cr_negatives/{name}/seed{seed}"
         adaptation.adapt(replace(ours_cfg, seed=seed), run, losses, source_ckpt=gs)
         ckpts[name] = pipeline.stage_dir(cfg, run) / pipeline.CHECKPOINT
-    ckpts["oracle"] = pipeline.stage_dir(scfg, "oracle") / pipeline.CHECKPOINT
+    ckpts["oracle"] = base["oracle"]
     return ckpts
 
 

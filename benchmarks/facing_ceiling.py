@@ -44,9 +44,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from bn_target_seeds import bn_target_run, seed_baselines
 from orientation_errors import turn_about, yaw_errors
 
-from sa3dhp import ablate, metrics, pipeline
+from sa3dhp import metrics, pipeline
 from sa3dhp import skeleton as sk
 from sa3dhp.config import load_config
 from sa3dhp.data.synth import load_split
@@ -169,16 +170,16 @@ def wrong_by_view(pred: np.ndarray, truth: np.ndarray) -> list[float | None]:
 def checkpoints(cfg, seed: int) -> dict[str, Path]:
     """Seed ``seed``'s models, where bench seed 2, ``ablate rows`` and ``bn_target_seeds.py``
     put them."""
-    scfg = ablate._seed_config(cfg, seed)
-    bn = "adapted_bn_target" if seed == cfg.seed else f"ablate/bn_target/seed{seed}"
+    base = seed_baselines(cfg, seed)
     return {
-        "source_only": pipeline.stage_dir(scfg, "source") / pipeline.CHECKPOINT,
-        "adabn": pipeline.stage_dir(scfg, pipeline.ADABN_DIR) / pipeline.CHECKPOINT,
+        "source_only": base["source_only"],
+        "adabn": base["adabn"],
         "adapted_paper": Path(cfg.out_dir)
         / f"ablate/rows/plus_L_v_slow-backward/seed{seed}"
         / pipeline.CHECKPOINT,
-        "adapted_bn_target": pipeline.stage_dir(cfg, bn) / pipeline.CHECKPOINT,
-        "oracle": pipeline.stage_dir(scfg, "oracle") / pipeline.CHECKPOINT,
+        "adapted_bn_target": pipeline.stage_dir(cfg, bn_target_run(cfg, seed))
+        / pipeline.CHECKPOINT,
+        "oracle": base["oracle"],
     } | {
         f"ablate_{row}": Path(cfg.out_dir) / f"ablate/rows/{row}/seed{seed}" / pipeline.CHECKPOINT
         for row in ABLATE_ROWS
@@ -228,6 +229,16 @@ def seed_tables(cfg, seed: int, splits: dict) -> tuple[dict, dict]:
             views = {n: wrong_by_view(p[n], truth) for n in VIEW_ROWS}
         tables[split] = table
     return tables, views
+
+
+def rows_of_runs(cfg, runs: dict[str, str], data) -> dict[str, dict]:
+    """:func:`facing_row` on split ``data`` of each run under ``cfg``'s out_dir, by name."""
+    truth = data.poses - data.poses[:, :1]
+    out = {}
+    for name, run in runs.items():
+        model, prior, _ = load_image_model(Path(cfg.out_dir) / run / pipeline.CHECKPOINT)
+        out[name] = facing_row(predict(model, prior, data.images), truth)
+    return out
 
 
 def summary(per_seed: dict[int, dict]) -> dict:
@@ -287,19 +298,15 @@ def main() -> None:
     # seed 2's L_CR-alone runs of the cr_steps control (benchmarks/cr_steps.py): 250, 333 and
     # 500 Adam steps; 1,000 is ablate rows' + L_CR. Target_val only (a probe)
     val = splits["target_val"]
-    truth = val.poses - val.poses[:, :1]
-    cr_alone = {}
-    for steps in CR_STEPS:
-        run = f"ablate_cr{steps}" if steps < 1000 else "ablate/rows/plus_L_CR/seed2"
-        model, prior, _ = load_image_model(Path(cfg.out_dir) / run / pipeline.CHECKPOINT)
-        cr_alone[str(steps)] = facing_row(predict(model, prior, val.images), truth)
+    cr_runs = {
+        str(steps): f"ablate_cr{steps}" if steps < 1000 else "ablate/rows/plus_L_CR/seed2"
+        for steps in CR_STEPS
+    }
+    cr_alone = rows_of_runs(cfg, cr_runs, val)
     # seed 2's Gs adapted with the paper's exact final set (the bench's own runs), with the
     # source BatchNorm statistics (the paper's), target ones (adapt.bn=target), and the two
     # collapse-guard runs of adapt_guard.py. Target_val only (a probe)
-    by_bn = {}
-    for run in BN_RUNS_SEED2:
-        model, prior, _ = load_image_model(Path(cfg.out_dir) / run / pipeline.CHECKPOINT)
-        by_bn[run] = facing_row(predict(model, prior, val.images), truth)
+    by_bn = rows_of_runs(cfg, {run: run for run in BN_RUNS_SEED2}, val)
     constants = {}
     for split, data in splits.items():
         truth = data.poses - data.poses[:, :1]
