@@ -10,6 +10,7 @@ import torch
 from safetensors.torch import load_file
 
 from sa3dhp import checkpoint
+from sa3dhp.data import augment
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.motion_prior import MotionPrior
 from sa3dhp.models.relation_net import RelationNet
@@ -44,7 +45,7 @@ def test_info_nce_prefers_matching_views():
 
 def test_pose_preserving_keeps_shapes_and_range():
     x = torch.randint(0, 256, (2, 5, 3, 32, 32), dtype=torch.uint8)
-    out = adapt_terms.pose_preserving(x, torch.Generator().manual_seed(0), 3)
+    out = augment.pose_preserving(x, torch.Generator().manual_seed(0), 3)
     assert out.shape == x.shape and out.dtype == torch.float32
     assert 0.0 <= float(out.min()) and float(out.max()) <= 1.0
     assert not torch.allclose(out, x.float() / 255)

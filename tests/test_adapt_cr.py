@@ -7,6 +7,7 @@ import torch.nn.functional as F
 
 from sa3dhp.config import load_config
 from sa3dhp.models.image_to_latent import ImageToLatent
+from sa3dhp.models.relation_net import RelationNet
 from sa3dhp.train import adapt, adapt_terms
 from tests.test_adapt import _tiny
 
@@ -50,3 +51,28 @@ def test_same_clip_negatives_train_layer2_only_and_a_bad_choice_is_refused(tmp_p
     with pytest.raises(ValueError, match=r"adapt\.cr_negatives=frames: choose clips"):
         load_config("demo", ["adapt.cr_negatives=frames"])
     assert isinstance(paper, ImageToLatent) and adapt.AdaptConfig().cr_negatives == "clips"
+
+
+def test_the_collapse_guard_skips_same_clip_batches_and_refuses_a_set_it_cannot_read(tmp_path):
+    torch.manual_seed(0)
+    model = ImageToLatent("resnet18", weights="none", conv_channels=16, fc_hidden=16).eval()
+    clips = torch.randint(0, 256, (6, 60, 3, 32, 32), dtype=torch.uint8)
+
+    def cr_loss(negatives: str, guard: float) -> float:
+        cfg = adapt.AdaptConfig(
+            losses=["cr", "z:flip"], frames=4, cr_negatives=negatives, cr_per_clip=2,
+            collapse_guard=guard, amp=False,
+        )  # fmt: skip
+        nets = {"flip": RelationNet(32, 16)}
+        adapter = adapt.Adapter(cfg, model, None, nets, clips, torch.device("cpu"))
+        adapter.guard_std = torch.full((32,), 10.0)  # a floor far above G's spread
+        return adapter.loss(0, torch.Generator().manual_seed(0))["loss"].item()
+
+    # with one frame per clip the guard adds its hinge to L_CR; with same_clip it reads nothing
+    # (that batch holds two frames of each clip) and leaves it to L_z's batches
+    assert cr_loss("clips", 1.0) > cr_loss("clips", 0.0) + 1.0
+    assert cr_loss("same_clip", 1.0) == cr_loss("same_clip", 0.0)
+    with pytest.raises(ValueError, match=r"adapt\.collapse_guard=1\.0: no term of \['cr'\]"):
+        _tiny(tmp_path, ["cr"], steps=1, run="x", cr_negatives="same_clip", collapse_guard=1.0)
+    with pytest.raises(ValueError, match=r"set adapt\.collapse_guard=0"):
+        _tiny(tmp_path, ["v:slow-backward"], steps=1, run="y", collapse_guard=1.0)

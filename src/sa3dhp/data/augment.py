@@ -1,12 +1,13 @@
-"""Label-preserving augmentation: photometric jitter and flips of crops (source training and
-adaptation), and random yaw, flips and in-plane rolls of poses (the priors and the relation
-networks' training pairs)."""
+"""Label-preserving augmentation: photometric jitter, L_CR's pose-preserving views and flips of
+crops (source training and adaptation), and random yaw, flips and in-plane rolls of poses (the
+priors and the relation networks' training pairs)."""
 
 from __future__ import annotations
 
 import math
 
 import torch
+import torch.nn.functional as F
 
 from sa3dhp import relations
 
@@ -24,6 +25,28 @@ def augment_images(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     x = x * u(0.85, 1.15, 3, 1, 1)
     noise = torch.randn(x.shape, generator=generator).to(x) * u(0.0, 0.04, 1, 1, 1)
     return (x + noise).clamp(0.0, 1.0)
+
+
+def pose_preserving(x: torch.Tensor, generator: torch.Generator, shift_px: int) -> torch.Tensor:
+    """Photometric jitter, random blur and a small random shift of uint8 crops ``(..., 3, S, S)``
+    (each frame its own draw) -> float in [0, 1]."""
+    lead = x.shape[:-3]
+    flat = x.reshape(-1, *x.shape[-3:])
+    n = flat.shape[0]
+    out = augment_images(flat, generator)
+    blur = torch.rand(n, generator=generator) < 0.3
+    if blur.any():
+        k = torch.tensor([1.0, 2.0, 1.0]) / 4
+        kernel = (k[:, None] * k[None]).expand(3, 1, 3, 3).to(out)
+        out[blur] = F.conv2d(F.pad(out[blur], (1, 1, 1, 1), mode="replicate"), kernel, groups=3)
+    if shift_px:
+        # shift_px pixels of a 64-pixel crop = 2 * shift_px / 64 normalised units at any size
+        theta = torch.zeros(n, 2, 3)
+        theta[:, 0, 0] = theta[:, 1, 1] = 1.0
+        theta[:, :, 2] = (torch.rand(n, 2, generator=generator) * 2 - 1) * (2 * shift_px / 64)
+        grid = F.affine_grid(theta.to(out), list(out.shape), align_corners=False)
+        out = F.grid_sample(out, grid, padding_mode="border", align_corners=False)
+    return out.view(*lead, *out.shape[-3:])
 
 
 def flip_samples(

@@ -35,8 +35,9 @@ the mocap (:func:`sa3dhp.runs.adaptation.nonlocalness`).
 Our collapse guard (``collapse_guard`` > 0; off = the paper's objective) keeps G's
 per-dimension spread at Gs's (:func:`~sa3dhp.train.adapt_terms.spread_hinge`): the relation terms
 are minimised by a G whose outputs sit near a fixed point of Tz, which L_CR on one frame per clip
-does not stop. Target labels are never read; the result is the run's last checkpoint. Runs are
-deterministic for a seed (:mod:`sa3dhp.train.adapt_terms`).
+does not stop. It reads the batches of one frame per clip only (:meth:`Adapter.guarded`). Target
+labels are never read; the result is the run's last checkpoint. Runs are deterministic for a seed
+(:mod:`sa3dhp.train.adapt_terms`).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from sa3dhp.data.augment import augment_images
+from sa3dhp.data.augment import augment_images, pose_preserving
 from sa3dhp.device import resolve_device
 from sa3dhp.inference import G_STAGE, load_image_model
 from sa3dhp.models.image_to_latent import ImageToLatent
@@ -158,6 +159,19 @@ class Adapter:
         self.guard_std: torch.Tensor | None = None  # set by train() from Gs (collapse guard)
         self.heads = at.projection_heads(self.terms, seed, cfg.proj_dim).to(device)
         at.check_terms(self.terms, motion_prior, nets, source if prior is not None else None)
+        if cfg.collapse_guard > 0 and not any(map(self.guarded, range(len(self.terms)))):
+            raise ValueError(
+                f"adapt.collapse_guard={cfg.collapse_guard}: no term of {list(cfg.losses)} has "
+                "batches of one frame per clip (L_z, or L_CR with adapt.cr_negatives=clips) for "
+                "it to read; add one or set adapt.collapse_guard=0"
+            )
+
+    def guarded(self, i: int) -> bool:
+        """Whether the collapse guard reads term ``i``'s batches: those of one frame per clip
+        only (L_z, and L_CR with the paper's negatives), as Gs's spread was measured; the frames
+        of one clip are alike, so a batch of a few clips would show too little spread."""
+        kind = self.terms[i][0]
+        return kind == "z" or (kind == "cr" and self.cfg.cr_negatives == "clips")
 
     def optimizer(self, i: int, backbone: list[nn.Parameter]) -> torch.optim.Optimizer:
         """Term ``i``'s own Adam: the trainable blocks (and its projection head) at its lr."""
@@ -193,8 +207,8 @@ class Adapter:
                 x, groups = at.clip_frames_batch(self.clips, cfg.frames, cfg.cr_per_clip, gen)
             else:
                 x = at.frame_batch(self.clips, cfg.frames, gen)  # one frame per clip
-            za = self._g(at.pose_preserving(x, gen, cfg.shift_px))
-            zb = self._g(at.pose_preserving(x, gen, cfg.shift_px))
+            za = self._g(pose_preserving(x, gen, cfg.shift_px))
+            zb = self._g(pose_preserving(x, gen, cfg.shift_px))
             head = self.heads[at.HEAD_OF[kind]]
             a, b = (za, zb) if kind == "cr" else (em(za), em(zb))
             loss = at.info_nce(head(a), head(b), cfg.temperature, groups)
@@ -221,8 +235,7 @@ class Adapter:
             loss = (self._teacher(self.nets[r.name](anchor)) - student).abs().mean()
             loss = loss + self._nonlocal(r.name, anchor, student)
             z = za.flatten(0, 1)
-        # the guard reads batches of one frame per clip only (frames of a clip are alike)
-        if kind in ("cr", "z") and cfg.collapse_guard > 0 and self.guard_std is not None:
+        if cfg.collapse_guard > 0 and self.guard_std is not None and self.guarded(i):
             loss = loss + cfg.collapse_guard * at.spread_hinge(z, self.guard_std)
         return {"loss": loss, "z_std": z.detach().std(dim=0).mean()}
 

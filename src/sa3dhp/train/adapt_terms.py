@@ -19,7 +19,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from sa3dhp import relations as rel
-from sa3dhp.data.augment import augment_images
 from sa3dhp.device import autocast
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.motion_prior import MOTION_DIM
@@ -53,28 +52,6 @@ def info_nce(
     sim = sim.masked_fill(mask, float("-inf"))
     target = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(z.device)
     return F.cross_entropy(sim, target)
-
-
-def pose_preserving(x: torch.Tensor, generator: torch.Generator, shift_px: int) -> torch.Tensor:
-    """Photometric jitter, random blur and a small random shift of uint8 crops ``(..., 3, S, S)``
-    (each frame its own draw) -> float in [0, 1]."""
-    lead = x.shape[:-3]
-    flat = x.reshape(-1, *x.shape[-3:])
-    n = flat.shape[0]
-    out = augment_images(flat, generator)
-    blur = torch.rand(n, generator=generator) < 0.3
-    if blur.any():
-        k = torch.tensor([1.0, 2.0, 1.0]) / 4
-        kernel = (k[:, None] * k[None]).expand(3, 1, 3, 3).to(out)
-        out[blur] = F.conv2d(F.pad(out[blur], (1, 1, 1, 1), mode="replicate"), kernel, groups=3)
-    if shift_px:
-        # shift_px pixels of a 64-pixel crop = 2 * shift_px / 64 normalised units at any size
-        theta = torch.zeros(n, 2, 3)
-        theta[:, 0, 0] = theta[:, 1, 1] = 1.0
-        theta[:, :, 2] = (torch.rand(n, 2, generator=generator) * 2 - 1) * (2 * shift_px / 64)
-        grid = F.affine_grid(theta.to(out), list(out.shape), align_corners=False)
-        out = F.grid_sample(out, grid, padding_mode="border", align_corners=False)
-    return out.view(*lead, *out.shape[-3:])
 
 
 def spread_hinge(z: torch.Tensor, floor: torch.Tensor) -> torch.Tensor:
