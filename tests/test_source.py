@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from sa3dhp import checkpoint, cli, media, metrics, pipeline
+from sa3dhp import checkpoint, cli, media, metrics, pipeline, provenance
 from sa3dhp.config import load_config
 from sa3dhp.runs import image_models, priors
 from tests.test_stages import TINY_PRIORS
@@ -183,3 +183,23 @@ def test_crops_of_another_size_are_resized_with_a_note(trained, tmp_path, caplog
     resized = x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
     assert np.array_equal(out, predict(model, prior, resized))  # fed at the model's size
     assert np.abs(resized.astype(int) - crops).mean() < 8  # and the same crops, nearly
+
+
+def test_training_on_lcr_views_is_a_run_of_its_own(trained, tmp_path):
+    cfg, _ = trained
+    ckpt = pipeline.stage_dir(cfg, "source") / "checkpoint.safetensors"
+    record = checkpoint.checkpoint_info(ckpt, "image_to_latent")["provenance"]
+    assert "shift_px" not in record["config"]  # runs made before the option keep their record
+    views = load_config(
+        "demo",
+        [*TINY, *TINY_PRIORS, *TINY_SOURCE, f"data.cache_dir={cfg.data.cache_dir}",
+         f"out_dir={cfg.out_dir}", "source.shift_px=3"],
+    )  # fmt: skip
+    assert image_models.image_model_record(views)["config"]["shift_px"] == 3
+    with pytest.raises(provenance.ProvenanceError, match=r"shift_px: <none> -> 3"):
+        image_models.train_image_model(views, "source")
+    # in a run of its own it trains on other crops than the photometric jitter alone
+    image_models.train_image_model(views, "source", "source_views")
+    other = pipeline.stage_dir(views, "source_views") / "checkpoint.safetensors"
+    weights = [checkpoint.load_weights(p, "image_to_latent")["G"] for p in (ckpt, other)]
+    assert any(not torch.equal(weights[0][k], weights[1][k]) for k in weights[0])

@@ -68,7 +68,8 @@ def image_model_record(cfg: Config, variant: str = "source") -> dict:
         world=cfg.data,
         splits=[scfg.split],
         parents=parents,
-        drop=("oracle_steps", "init"),
+        # our shift_px is left out at 0, so runs made before it existed keep their record
+        drop=("oracle_steps", "init") + (() if scfg.shift_px else ("shift_px",)),
     )
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from sa3dhp.checkpoint import load_weights
-from sa3dhp.data.augment import augment_images, flip_samples
+from sa3dhp.data.augment import augment_images, flip_samples, pose_preserving
 from sa3dhp.device import autocast
 from sa3dhp.inference import G_STAGE, heldout_mpjpe, load_image_model
 from sa3dhp.models.image_to_latent import ImageToLatent
@@ -51,6 +51,10 @@ class SourceConfig:
     latent_weight: float = 0.0  # + weight x mean |G(x) - Ep(y)|: keep G's latents on Ep's image
     flip_prob: float = 0.0  # share of samples mirrored with their label (relation "flip")
     augment: bool = True
+    # ours: > 0 trains on L_CR's pose-preserving views instead (the photometric jitter, a 3x3 blur
+    # on 30 % of crops and a shift of up to shift_px pixels at 64 px), so that Gs is already
+    # unmoved by the views L_CR asks it to match; 0: photometric jitter only (the default)
+    shift_px: int = 0
     amp: bool = True  # bf16 autocast on CUDA and on CPUs with native bf16 (false: fp32)
     checkpoint_every: int = 200
     log_every: int = 20
@@ -155,7 +159,10 @@ def train(
         gen = step_generator(seed * 1009 + ctx.rank, step)
         idx = sampler.batch_indices(step)
         x = x_all[idx]
-        x = augment_images(x, gen) if cfg.augment else x.float() / 255.0
+        if cfg.augment and cfg.shift_px > 0:
+            x = pose_preserving(x, gen, cfg.shift_px)
+        else:
+            x = augment_images(x, gen) if cfg.augment else x.float() / 255.0
         y = y_all[idx]
         if cfg.flip_prob > 0:
             x, y = flip_samples(x, y, torch.rand(len(x), generator=gen) < cfg.flip_prob)
