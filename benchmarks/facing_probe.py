@@ -8,7 +8,8 @@
 on target_val is the body's facing, and that Gs reads facing from the source's left/right
 shading convention (left limbs lighter), which the target look does not have; the target's
 own facing cue, a print on the front of the top, never appears on the source. Each setting
-here changes only the *source's* look (:data:`SETTINGS`), trains Gs on it with the demo's
+here changes only the *source* (:data:`SETTINGS`: its look, or for ``source_views`` the
+augmentation Gs trains with), trains Gs on it with the demo's
 settings and pose prior (copied from ``out/demo``) in ``out/facing_probe/<name>``, and measures
 it on the demo's unchanged ``target_val`` (a probe of the world: never target_test) and on its
 own ``source_val``, with the yaw rows of ``orientation_errors.py``. Appends one JSON line per
@@ -54,6 +55,10 @@ SETTINGS: dict[str, list[str]] = {
         "data.source_appearance.front_print_prob=1.0",
         "data.source_appearance.side_contrast=0.0",
     ],
+    # not a look: the world unchanged, Gs trained on L_CR's pose-preserving views (blur, a shift
+    # of up to 3 px) as well as the photometric jitter (facing_stability.py: Gs's facing on the
+    # target does not survive those views, and L_CR then turns the bodies to the camera)
+    "source_views": ["source.shift_px=3"],
 }
 
 
