@@ -136,10 +136,15 @@ def share_axial(poses: np.ndarray) -> float:
     return round(float((np.abs(fwd[:, 2]) > np.cos(np.radians(30))).mean()), 3)
 
 
+def away_mask(poses: np.ndarray) -> np.ndarray:
+    """Whether each pose of ``(N, 17, 3)`` faces away from the camera (forward along +z)."""
+    return pose_torso_frame(poses)[..., 2][:, 2] > 0
+
+
 def share_away(poses: np.ndarray) -> float:
-    """Share of poses ``(N, 17, 3)`` facing away from the camera (forward along +z); label-free
+    """Share of poses ``(N, 17, 3)`` facing away from the camera (:func:`away_mask`); label-free
     when the poses are predictions."""
-    return round(float((pose_torso_frame(poses)[..., 2][:, 2] > 0).mean()), 3)
+    return round(float(away_mask(poses).mean()), 3)
 
 
 def facing_row(pred: np.ndarray, truth: np.ndarray) -> dict:

@@ -4,6 +4,7 @@ of benchmarks/facing_probe.py."""
 
 import numpy as np
 import pytest
+import torch
 
 from sa3dhp import skeleton as sk
 from sa3dhp.config import load_config
@@ -99,3 +100,26 @@ def test_facing_probe_bench_profile_runs_on_bench_seed_2_in_its_own_directory():
     assert cfg.data.source_appearance["side_contrast"] == 0.0
     assert cfg.source.steps == load_config("bench").source.steps  # the bench's own Gs
     assert probe._config("demo", "x", []).out_dir == "out/facing_probe/x"
+
+
+stability = load_benchmark("facing_stability")
+
+
+def test_each_lcr_view_alone_keeps_the_crop_in_range_and_the_shift_moves_it():
+    x = torch.rand(3, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    out = stability.transforms(x)
+    assert len(out) == 8
+    for name, xt in out.items():
+        assert xt.shape == x.shape and xt.min() >= 0 and xt.max() <= 1, name
+        assert not torch.equal(xt, x), name
+    assert torch.equal(out["shift_3px_right"][..., 3:], x[..., :-3])
+
+
+def test_the_mean_shift_is_read_against_gs_own_facing_direction():
+    g = torch.Generator().manual_seed(1)
+    gs_z = 0.02 * torch.randn(40, 32, generator=g)
+    away = np.arange(40) < 15
+    gs_z[torch.as_tensor(away), 0] += 0.8  # Gs's frames facing away sit further along e0
+    row = stability.shift_row(gs_z - torch.eye(32)[0], gs_z, away)  # all moved towards "toward"
+    assert row == {"mean_shift": 1.0, "cosine_with_gs_facing_away": pytest.approx(-1.0, abs=0.02)}
+    assert stability.shift_row(gs_z, gs_z, away)["mean_shift"] == 0.0
