@@ -5,10 +5,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from sa3dhp import skeleton as sk
 from sa3dhp.config import load_config
+from sa3dhp.kinematics import pose_torso_frame
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.relation_net import RelationNet
 from sa3dhp.train import adapt, adapt_terms
+from tests.conftest import random_poses
 from tests.test_adapt import _tiny
 
 
@@ -76,3 +79,45 @@ def test_the_collapse_guard_skips_same_clip_batches_and_refuses_a_set_it_cannot_
         _tiny(tmp_path, ["cr"], steps=1, run="x", cr_negatives="same_clip", collapse_guard=1.0)
     with pytest.raises(ValueError, match=r"set adapt\.collapse_guard=0"):
         _tiny(tmp_path, ["v:slow-backward"], steps=1, run="y", collapse_guard=1.0)
+
+
+def test_mirror_positives_take_the_nearer_of_the_view_and_its_mirror():
+    g = torch.Generator().manual_seed(2)
+    a = F.normalize(torch.randn(6, 8, generator=g), dim=-1)
+    far = F.normalize(torch.randn(6, 8, generator=g), dim=-1)
+    paper = adapt_terms.info_nce(a, far, 0.1)
+    # with each view's mirror equal to the view itself, nothing changes
+    assert adapt_terms.info_nce(a, far, 0.1, mirrors=(a, far)).item() == pytest.approx(paper.item())
+    # the other view's mirror is the anchor itself: the loss falls as if the views agreed
+    agreed = adapt_terms.info_nce(a, a, 0.1)
+    mirrored = adapt_terms.info_nce(a, far, 0.1, mirrors=(far, a))
+    assert mirrored.item() < paper.item() and mirrored.item() == pytest.approx(
+        agreed.item(), rel=0.2
+    )
+
+
+class _PoseAsLatent:
+    """A stand-in pose prior whose latent is the root-relative pose itself (51 numbers)."""
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return z.view(-1, 17, 3)
+
+    def encode(self, pose: torch.Tensor) -> torch.Tensor:
+        return pose.flatten(1)
+
+
+def test_the_depth_mirror_of_a_latent_keeps_the_image_and_faces_the_other_way(tmp_path):
+    poses = torch.as_tensor(random_poses(6, seed=3), dtype=torch.float32)
+    poses = poses - poses[:, :1]
+    z = poses.flatten(1).requires_grad_(True)
+    mirrored = adapt_terms.depth_mirror_latent(_PoseAsLatent(), z).view(-1, 17, 3)
+    back = mirrored[:, list(sk.FLIP_PERMUTATION)]  # undo the left/right swap
+    assert torch.allclose(back[..., :2], poses[..., :2]) and torch.allclose(
+        back[..., 2], -poses[..., 2]
+    )
+    fwd, fwd_m = pose_torso_frame(poses)[..., 2], pose_torso_frame(mirrored.detach())[..., 2]
+    assert torch.allclose(fwd_m[:, 2], -fwd[:, 2], atol=1e-5)  # towards <-> away from the camera
+    mirrored.sum().backward()
+    assert z.grad is not None and z.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match=r"adapt\.cr_positive=view_or_mirror needs the pose"):
+        _tiny(tmp_path, ["cr"], steps=1, cr_positive="view_or_mirror")

@@ -105,13 +105,21 @@ class AdaptConfig:
     # anchor's negatives are the other frames of its own clip, whose look is the same
     cr_negatives: str = "clips"
     cr_per_clip: int = 8
+    # L_CR's positive: "view" (the paper's) is the other view; "view_or_mirror" (ours) is the
+    # other view or its depth mirror (the same 2D joints facing the other way, through the
+    # frozen pose prior), whichever is nearer, so L_CR does not ask G to settle facing
+    cr_positive: str = "view"
     # every N steps, log target_val MPJPE (labels: for the report only, never to choose a step
     # or a setting) and G's spread over those crops (label-free); 0: never
     eval_every: int = 0
 
 
 #: The adaptation options that name a choice: option -> (the paper's, ours).
-CHOICES = {"bn": ("source", "target"), "cr_negatives": ("clips", "same_clip")}
+CHOICES = {
+    "bn": ("source", "target"),
+    "cr_negatives": ("clips", "same_clip"),
+    "cr_positive": ("view", "view_or_mirror"),
+}
 
 
 def check_choices(cfg: AdaptConfig) -> None:
@@ -159,6 +167,8 @@ class Adapter:
         self.guard_std: torch.Tensor | None = None  # set by train() from Gs (collapse guard)
         self.heads = at.projection_heads(self.terms, seed, cfg.proj_dim).to(device)
         at.check_terms(self.terms, motion_prior, nets, source if prior is not None else None)
+        if cfg.cr_positive == "view_or_mirror" and prior is None:
+            raise ValueError("adapt.cr_positive=view_or_mirror needs the pose prior")
         if cfg.collapse_guard > 0 and not any(map(self.guarded, range(len(self.terms)))):
             raise ValueError(
                 f"adapt.collapse_guard={cfg.collapse_guard}: no term of {list(cfg.losses)} has "
@@ -211,7 +221,11 @@ class Adapter:
             zb = self._g(pose_preserving(x, gen, cfg.shift_px))
             head = self.heads[at.HEAD_OF[kind]]
             a, b = (za, zb) if kind == "cr" else (em(za), em(zb))
-            loss = at.info_nce(head(a), head(b), cfg.temperature, groups)
+            mirrors = None
+            if kind == "cr" and cfg.cr_positive == "view_or_mirror":  # ours
+                assert self.prior is not None
+                mirrors = tuple(head(at.depth_mirror_latent(self.prior, v)) for v in (za, zb))
+            loss = at.info_nce(head(a), head(b), cfg.temperature, groups, mirrors)
             z = za.flatten(0, -2)
         elif kind == "src":  # ours: the source-training loss on labelled source frames
             assert self.source is not None and self.prior is not None

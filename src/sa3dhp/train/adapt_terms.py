@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from sa3dhp import relations as rel
+from sa3dhp import skeleton as sk
 from sa3dhp.device import autocast
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.motion_prior import MOTION_DIM
@@ -37,11 +38,17 @@ class ProjectionHead(nn.Sequential):
 
 
 def info_nce(
-    a: torch.Tensor, b: torch.Tensor, temperature: float, groups: torch.Tensor | None = None
+    a: torch.Tensor,
+    b: torch.Tensor,
+    temperature: float,
+    groups: torch.Tensor | None = None,
+    mirrors: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Symmetric InfoNCE of normalised ``(N, D)`` projections; ``a_i``/``b_i`` are positives
     and every other sample of both views is a negative (every sample is an anchor). With
-    ``groups`` ``(N,)``, only samples of the anchor's own group are its negatives."""
+    ``groups`` ``(N,)``, only samples of the anchor's own group are its negatives. With
+    ``mirrors`` (the projections of each view's depth mirror, ``(N, D)`` each), the positive
+    of ``a_i`` is whichever of ``b_i`` and ``b_i``'s mirror is nearer (and alike for ``b_i``)."""
     n = a.shape[0]
     z = torch.cat([a, b])
     sim = z @ z.T / temperature
@@ -51,7 +58,21 @@ def info_nce(
         mask = mask | (g[:, None] != g[None, :])
     sim = sim.masked_fill(mask, float("-inf"))
     target = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(z.device)
+    if mirrors is not None:
+        rows = torch.arange(2 * n, device=z.device)
+        mirrored = (z * torch.cat([mirrors[1], mirrors[0]])).sum(-1) / temperature
+        positive = torch.maximum(sim[rows, target], mirrored)
+        sim = sim.index_put((rows, target), positive)
     return F.cross_entropy(sim, target)
+
+
+def depth_mirror_latent(prior: PosePrior, z: torch.Tensor) -> torch.Tensor:
+    """``Ep(mirror(Dp(z)))`` for latents ``(N, 32)``: the pose with the same 2D joints facing the
+    other way (depth negated about the pelvis, left and right swapped), differentiable in z."""
+    pose = prior.decode(z)
+    pose = pose - pose[:, :1]
+    pose = pose * pose.new_tensor([1.0, 1.0, -1.0])
+    return prior.encode(pose[:, list(sk.FLIP_PERMUTATION)])
 
 
 def spread_hinge(z: torch.Tensor, floor: torch.Tensor) -> torch.Tensor:
