@@ -48,15 +48,18 @@ SETTINGS = {
 PAPER_NAMES = {"plus_L_CR": "cr_paper", "plus_L_v_slow-backward": "rows_paper"}
 
 
-def seed_checkpoints(cfg, ours_cfg, seed: int) -> dict[str, Path]:
-    """Adapt seed ``seed``'s Gs with our settings (skipped when done) and name every model."""
+def seed_checkpoints(
+    cfg, ours_cfg, seed: int, settings: dict = SETTINGS, study: str = "cr_negatives"
+) -> dict[str, Path]:
+    """Adapt seed ``seed``'s Gs with our ``settings`` (``{run name: (losses, the ablate rows
+    run it faces)}``; skipped when done) into ``ablate/<study>/`` and name every model."""
     base = seed_baselines(cfg, seed)
     gs = base["source_only"]
     ckpts = {"source_only": gs, "adabn": base["adabn"]}
-    for name, (losses, paper_row) in SETTINGS.items():
+    for name, (losses, paper_row) in settings.items():
         paper = Path(cfg.out_dir) / f"ablate/rows/{paper_row}/seed{seed}" / pipeline.CHECKPOINT
         ckpts[PAPER_NAMES[paper_row]] = paper
-        run = f"ablate/cr_negatives/{name}/seed{seed}"
+        run = f"ablate/{study}/{name}/seed{seed}"
         adaptation.adapt(replace(ours_cfg, seed=seed), run, losses, source_ckpt=gs)
         ckpts[name] = pipeline.stage_dir(cfg, run) / pipeline.CHECKPOINT
     ckpts["oracle"] = base["oracle"]
@@ -88,29 +91,36 @@ def summarise(per_seed: dict[int, dict]) -> dict:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def run_study(doc: str, overrides: list[str], settings: dict, study: str) -> None:
+    """Adapt each seed of ``--seeds`` with ``overrides`` for each of ``settings`` (see
+    :func:`seed_checkpoints`), evaluate every model on target_val and target_test, and write
+    ``benchmarks/results/bench_<study>.json`` (``doc``: the script's docstring)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("--seeds", default="2,0,1", help="comma-separated seeds (default 2,0,1)")
     seeds = [int(s) for s in parser.parse_args().seeds.split(",")]
     cfg = load_config(*BASE)
-    ours_cfg = load_config(BASE[0], [*BASE[1], *OURS])
+    ours_cfg = load_config(BASE[0], [*BASE[1], *overrides])
     constants = label_means(cfg)
     tables: dict[str, dict[int, dict]] = {"target_val": {}, "target_test": {}}
     away = {}
     for seed in seeds:
-        ckpts = seed_checkpoints(cfg, ours_cfg, seed)
+        ckpts = seed_checkpoints(cfg, ours_cfg, seed, settings, study)
         for split in tables:
             tables[split][seed] = results_table(cfg, split, ckpts, constants)
         away[str(seed)] = facing_away(cfg, ckpts)
     write_seed_tables(
-        "bench_cr_negatives.json",
+        f"bench_{study}.json",
         seeds,
         tables,
         summarise,
-        what=__doc__.split("\n")[0],
-        settings={"overrides": OURS, "runs": {k: v[0] for k, v in SETTINGS.items()}},
+        what=doc.split("\n")[0],
+        settings={"overrides": overrides, "runs": {k: v[0] for k, v in settings.items()}},
         share_facing_away_target_val=away,
     )
+
+
+def main() -> None:
+    run_study(__doc__, OURS, SETTINGS, "cr_negatives")
 
 
 if __name__ == "__main__":
