@@ -203,3 +203,23 @@ def test_training_on_lcr_views_is_a_run_of_its_own(trained, tmp_path):
     other = pipeline.stage_dir(views, "source_views") / "checkpoint.safetensors"
     weights = [checkpoint.load_weights(p, "image_to_latent")["G"] for p in (ckpt, other)]
     assert any(not torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
+def test_layer2_controls_of_turn_by_term_move_only_layer2_by_the_runs_change(trained):
+    from sa3dhp.data.synth import load_split
+    from sa3dhp.inference import load_image_model, predict
+    from tests.conftest import load_benchmark
+
+    cfg, _ = trained
+    turn = load_benchmark("turn_by_term")
+    gs = pipeline.stage_dir(cfg, "source") / "checkpoint.safetensors"
+    oracle = pipeline.stage_dir(cfg, "oracle") / "checkpoint.safetensors"
+    images = load_split(cfg.data, "target_val").images[:64]
+    model, prior, _ = load_image_model(gs)
+    base = turn.share_away(predict(model, prior, images))
+    # a run that changed nothing: every control is Gs itself
+    same = turn.layer2_controls(gs, gs, images, draws=2)
+    assert same == {"random_same_norm": [base, base], "reversed": base}
+    moved = turn.layer2_controls(gs, oracle, images, draws=2)
+    assert len(moved["random_same_norm"]) == 2
+    assert all(0.0 <= v <= 1.0 for v in [*moved["random_same_norm"], moved["reversed"]])
