@@ -10,7 +10,8 @@ target_test is not read) with the rows of ``facing_stability.py``: MPJPE, the sh
 (label-free), the share whose facing changes between two of L_CR's views, and the shift of the
 mean latent along Gs's facing direction. Two controls per run, label-free: Gs with ``layer2``
 moved at random by as much as the run moved it (each tensor by the same norm, three draws), and
-Gs with the run's change to ``layer2`` reversed. Writes
+Gs with the run's change to ``layer2`` reversed. And the cosine between every two runs' changes
+to ``layer2`` (L_CR alone beside them). Writes
 ``benchmarks/results/bench_turn_by_term.json``.
 """
 
@@ -67,6 +68,26 @@ def layer2_controls(gs_path: Path, run_path: Path, images, draws: int = 3) -> di
     return out
 
 
+def layer2_change(gs_path: Path, run_path: Path) -> torch.Tensor:
+    """The run's change to ``layer2``'s weights (not its running statistics), flattened."""
+    start, done = (load_image_model(p)[0].state_dict() for p in (gs_path, run_path))
+    keys = [k for k, v in start.items() if k.startswith("layer2.") and v.is_floating_point()]
+    return torch.cat([(done[k] - start[k]).flatten() for k in keys if "running" not in k])
+
+
+def change_cosines(gs_path: Path, runs: dict[str, Path]) -> dict[str, float]:
+    """Cosine between every two runs' changes to ``layer2`` (:func:`layer2_change`)."""
+    changes = {name: layer2_change(gs_path, path) for name, path in runs.items()}
+    names = list(changes)
+    return {
+        f"{a} | {b}": round(
+            float(torch.nn.functional.cosine_similarity(changes[a], changes[b], 0)), 3
+        )
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+    }
+
+
 def main() -> None:
     cfg = load_config(*BASE)
     term_cfg = load_config(BASE[0], [*BASE[1], f"adapt.steps={STEPS}"])
@@ -83,6 +104,11 @@ def main() -> None:
         "steps": STEPS,
         "truth_share_facing_away": share_away(splits["target_val"].poses),
         "target_val": model_rows(cfg, ckpts, splits)["target_val"],
+        # with L_CR alone (ablate rows' + L_CR, 1,000 steps) beside them
+        "layer2_change_cosines": change_cosines(
+            gs,
+            {**{t: ckpts[t] for t in TERMS}, "cr": checkpoints(cfg, cfg.seed)["ablate_plus_L_CR"]},
+        ),
         "layer2_controls_share_facing_away": {
             term: layer2_controls(gs, ckpts[term], splits["target_val"].images) for term in TERMS
         },
