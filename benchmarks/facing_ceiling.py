@@ -48,12 +48,11 @@ from bn_target_seeds import bn_target_run, seed_baselines
 from orientation_errors import turn_about, yaw_errors
 
 from sa3dhp import metrics, pipeline
-from sa3dhp import skeleton as sk
 from sa3dhp.config import load_config
 from sa3dhp.data.synth import load_split
 from sa3dhp.demo import label_means
 from sa3dhp.inference import load_image_model, predict
-from sa3dhp.kinematics import pose_torso_frame
+from sa3dhp.kinematics import depth_mirror, pose_torso_frame
 from sa3dhp.metrics import over_seeds
 
 BASE = ("bench", ["seed=2", "out_dir=out/bench_seed2", 'demo.stress_target=""'])
@@ -74,15 +73,6 @@ VIEW_ROWS = {
     "adapted_paper": ("C3", "adapted: L_CR, L_z(flip), L_v(flip-bw), L_v(slow-bw)"),
     "oracle": ("C2", "oracle"),
 }
-
-
-def depth_mirror(poses: np.ndarray) -> np.ndarray:
-    """Root-relative poses ``(N, 17, 3)`` mirrored in depth with left and right swapped: every
-    joint keeps its x and y (so its 2D position under a weak-perspective camera), and the body
-    faces the other way."""
-    out = poses - poses[:, :1]
-    out[..., 2] *= -1
-    return out[:, list(sk.FLIP_PERMUTATION)]
 
 
 def with_facing_of(poses: np.ndarray, truth: np.ndarray, yaw: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ import torch
 
 from sa3dhp import skeleton as sk
 from sa3dhp.config import load_config
-from sa3dhp.kinematics import pose_torso_frame
+from sa3dhp.kinematics import depth_mirror, pose_torso_frame
 from tests.conftest import load_benchmark, random_poses
 
 bench = load_benchmark("facing_ceiling")
@@ -21,11 +21,11 @@ def _rooted(poses: np.ndarray) -> np.ndarray:
 
 def test_depth_mirror_keeps_the_image_and_turns_the_body_round():
     poses = _rooted(random_poses(20, seed=5))
-    mirrored = bench.depth_mirror(poses)
+    mirrored = depth_mirror(poses)
     back = mirrored[:, list(sk.FLIP_PERMUTATION)]  # undo the left/right swap
     assert np.allclose(back[..., :2], poses[..., :2])
     assert np.allclose(back[..., 2], -poses[..., 2])
-    assert np.allclose(bench.depth_mirror(mirrored), poses)
+    assert np.allclose(depth_mirror(mirrored), poses)
     fwd, fwd_m = pose_torso_frame(poses)[..., 2], pose_torso_frame(mirrored)[..., 2]
     assert np.allclose(fwd_m[:, 2], -fwd[:, 2])  # towards the camera <-> away from it
     assert np.allclose(fwd_m[:, :2], fwd[:, :2])
@@ -54,13 +54,13 @@ def test_temporal_choice_repairs_a_jump_by_the_majority():
     turns = np.radians(np.arange(10) * 2.0)
     clip = np.concatenate([orient.turn_about(pose, up, np.array([a])) for a in turns])
     flickered = clip.copy()
-    flickered[5] = bench.depth_mirror(clip[5:6])[0]
+    flickered[5] = depth_mirror(clip[5:6])[0]
     fixed, mirrored = bench.temporal_choice(flickered, lam=1.0)
     assert mirrored.tolist() == [i == 5 for i in range(10)]
     assert np.allclose(fixed, clip, atol=1e-4)
     # a run of 3 mirrored frames of 10: mirroring the shorter side back removes the jump
     run = clip.copy()
-    run[7:] = bench.depth_mirror(clip[7:])
+    run[7:] = depth_mirror(clip[7:])
     kept, mirrored = bench.temporal_choice(run, lam=1.0)
     assert mirrored.tolist() == [i >= 7 for i in range(10)]
     assert np.allclose(kept, clip, atol=1e-4)
@@ -75,7 +75,7 @@ def test_share_axial_counts_front_and_back_views_alike():
     share = bench.share_axial(poses)
     assert 0 < share < 1
     assert share == round(float((np.degrees(np.arccos(np.abs(fwd[:, 2]))) < 30).mean()), 3)
-    assert bench.share_axial(bench.depth_mirror(poses)) == share  # away counts as towards
+    assert bench.share_axial(depth_mirror(poses)) == share  # away counts as towards
 
 
 def test_aligned_error_for_half_is_the_oracles_when_gs_faces_right_and_none_when_it_never_does():

@@ -108,6 +108,18 @@ def pose_torso_frame(pose: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarr
     return frame.numpy() if was_numpy else frame
 
 
+def depth_mirror(pose: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
+    """Poses ``(..., 17, 3)`` made root-relative and mirrored in depth with left and right
+    swapped: every joint keeps its x and y (so its 2D position under a weak-perspective camera)
+    and the body faces the other way. Same array type and dtype as ``pose``; differentiable."""
+    p = pose - pose[..., :1, :]
+    if isinstance(p, torch.Tensor):
+        p = p * p.new_tensor([1.0, 1.0, -1.0])
+    else:
+        p = p * np.array([1.0, 1.0, -1.0], dtype=p.dtype)
+    return p[..., list(sk.FLIP_PERMUTATION), :]
+
+
 def to_local(pose: torch.Tensor | np.ndarray) -> LocalPose:
     """Decompose root-relative poses into the local representation.
 

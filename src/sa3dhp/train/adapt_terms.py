@@ -19,8 +19,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from sa3dhp import relations as rel
-from sa3dhp import skeleton as sk
 from sa3dhp.device import autocast
+from sa3dhp.kinematics import depth_mirror
 from sa3dhp.models.image_to_latent import ImageToLatent
 from sa3dhp.models.motion_prior import MOTION_DIM
 from sa3dhp.models.pose_prior import LATENT_DIM, PosePrior
@@ -67,12 +67,9 @@ def info_nce(
 
 
 def depth_mirror_latent(prior: PosePrior, z: torch.Tensor) -> torch.Tensor:
-    """``Ep(mirror(Dp(z)))`` for latents ``(N, 32)``: the pose with the same 2D joints facing the
-    other way (depth negated about the pelvis, left and right swapped), differentiable in z."""
-    pose = prior.decode(z)
-    pose = pose - pose[:, :1]
-    pose = pose * pose.new_tensor([1.0, 1.0, -1.0])
-    return prior.encode(pose[:, list(sk.FLIP_PERMUTATION)])
+    """``Ep(depth_mirror(Dp(z)))`` for latents ``(N, 32)``: the pose with the same 2D joints facing
+    the other way (:func:`sa3dhp.kinematics.depth_mirror`), differentiable in z."""
+    return prior.encode(depth_mirror(prior.decode(z)))
 
 
 def spread_hinge(z: torch.Tensor, floor: torch.Tensor) -> torch.Tensor:
