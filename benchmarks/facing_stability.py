@@ -56,7 +56,7 @@ from facing_ceiling import away_mask, checkpoints, share_away
 from sa3dhp import metrics, pipeline
 from sa3dhp import provenance as prov
 from sa3dhp.config import load_config
-from sa3dhp.data.augment import pose_preserving
+from sa3dhp.data.augment import blur3x3, pose_preserving
 from sa3dhp.data.clips import clip_array
 from sa3dhp.data.synth import load_split
 from sa3dhp.inference import load_image_model
@@ -97,8 +97,6 @@ def transforms(x: torch.Tensor) -> dict[str, torch.Tensor]:
     """Each of L_CR's augmentations alone at the end of its range, on float crops
     ``(N, 3, S, S)`` in [0, 1] (:func:`~sa3dhp.data.augment.augment_images`, blur, shift)."""
     mean = x.mean(dim=(1, 2, 3), keepdim=True)
-    k = torch.tensor([1.0, 2.0, 1.0]) / 4
-    kernel = (k[:, None] * k[None]).expand(3, 1, 3, 3)
     noise = torch.randn(x.shape, generator=torch.Generator().manual_seed(0))
     gain = torch.tensor([1.15, 1.0, 1.0])[:, None, None]
     return {
@@ -108,7 +106,7 @@ def transforms(x: torch.Tensor) -> dict[str, torch.Tensor]:
         "brightness_x1.4": (x * 1.4).clamp(0, 1),
         "red_gain_x1.15": (x * gain).clamp(0, 1),
         "noise_0.04": (x + 0.04 * noise).clamp(0, 1),
-        "blur_3x3": F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel, groups=3),
+        "blur_3x3": blur3x3(x),
         "shift_3px_right": torch.roll(x, 3, dims=-1),
     }
 

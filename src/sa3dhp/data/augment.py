@@ -27,6 +27,13 @@ def augment_images(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return (x + noise).clamp(0.0, 1.0)
 
 
+def blur3x3(x: torch.Tensor) -> torch.Tensor:
+    """The [1, 2, 1]/4 x [1, 2, 1]/4 blur of float crops ``(N, 3, S, S)``, edges replicated."""
+    k = torch.tensor([1.0, 2.0, 1.0]) / 4
+    kernel = (k[:, None] * k[None]).expand(3, 1, 3, 3).to(x)
+    return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel, groups=3)
+
+
 def pose_preserving(x: torch.Tensor, generator: torch.Generator, shift_px: int) -> torch.Tensor:
     """Photometric jitter, random blur and a small random shift of uint8 crops ``(..., 3, S, S)``
     (each frame its own draw) -> float in [0, 1]."""
@@ -36,9 +43,7 @@ def pose_preserving(x: torch.Tensor, generator: torch.Generator, shift_px: int) 
     out = augment_images(flat, generator)
     blur = torch.rand(n, generator=generator) < 0.3
     if blur.any():
-        k = torch.tensor([1.0, 2.0, 1.0]) / 4
-        kernel = (k[:, None] * k[None]).expand(3, 1, 3, 3).to(out)
-        out[blur] = F.conv2d(F.pad(out[blur], (1, 1, 1, 1), mode="replicate"), kernel, groups=3)
+        out[blur] = blur3x3(out[blur])
     if shift_px:
         # shift_px pixels of a 64-pixel crop = 2 * shift_px / 64 normalised units at any size
         theta = torch.zeros(n, 2, 3)
