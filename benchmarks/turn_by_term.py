@@ -36,17 +36,22 @@ STEPS = 250
 TERMS = [t for t in DEMO_LOSSES if t != "cr"]
 
 
+def layer2_delta(start: dict, done: dict) -> dict[str, torch.Tensor]:
+    """A run's change to ``layer2``'s weights (not its running statistics), by state-dict key,
+    from Gs's state dict ``start`` and the run's ``done``."""
+    return {
+        k: done[k] - v
+        for k, v in start.items()
+        if k.startswith("layer2.") and v.is_floating_point() and "running" not in k
+    }
+
+
 def layer2_controls(gs_path: Path, run_path: Path, images, draws: int = 3) -> dict:
     """Share facing away of Gs with ``layer2`` moved at random by the run's per-tensor change
     norm (``draws`` seeds), and with the run's change reversed."""
     gs, prior, _ = load_image_model(gs_path)
     start = {k: v.clone() for k, v in gs.state_dict().items()}
-    done = load_image_model(run_path)[0].state_dict()
-    delta = {
-        k: done[k] - v
-        for k, v in start.items()
-        if k.startswith("layer2.") and v.is_floating_point() and "running" not in k
-    }
+    delta = layer2_delta(start, load_image_model(run_path)[0].state_dict())
 
     def away_with(change: dict) -> float:
         gs.load_state_dict({k: v + change.get(k, 0) for k, v in start.items()})
@@ -57,27 +62,21 @@ def layer2_controls(gs_path: Path, run_path: Path, images, draws: int = 3) -> di
         gen = torch.Generator().manual_seed(seed)
         rand = {k: torch.randn(d.shape, generator=gen) for k, d in delta.items()}
         out["random_same_norm"].append(
-            away_with(
-                {
-                    k: r * d.norm() / r.norm()
-                    for (k, r), d in zip(rand.items(), delta.values(), strict=True)
-                }
-            )
+            away_with({k: r * delta[k].norm() / r.norm() for k, r in rand.items()})
         )
     out["reversed"] = away_with({k: -d for k, d in delta.items()})
     return out
 
 
-def layer2_change(gs_path: Path, run_path: Path) -> torch.Tensor:
-    """The run's change to ``layer2``'s weights (not its running statistics), flattened."""
-    start, done = (load_image_model(p)[0].state_dict() for p in (gs_path, run_path))
-    keys = [k for k, v in start.items() if k.startswith("layer2.") and v.is_floating_point()]
-    return torch.cat([(done[k] - start[k]).flatten() for k in keys if "running" not in k])
-
-
 def change_cosines(gs_path: Path, runs: dict[str, Path]) -> dict[str, float]:
-    """Cosine between every two runs' changes to ``layer2`` (:func:`layer2_change`)."""
-    changes = {name: layer2_change(gs_path, path) for name, path in runs.items()}
+    """Cosine between every two runs' changes to ``layer2`` (:func:`layer2_delta`, flattened)."""
+    start = load_image_model(gs_path)[0].state_dict()
+
+    def flat_change(path: Path) -> torch.Tensor:
+        delta = layer2_delta(start, load_image_model(path)[0].state_dict())
+        return torch.cat([d.flatten() for d in delta.values()])
+
+    changes = {name: flat_change(path) for name, path in runs.items()}
     names = list(changes)
     return {
         f"{a} | {b}": round(
