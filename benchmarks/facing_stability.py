@@ -54,11 +54,11 @@ import torch.nn.functional as F
 from facing_ceiling import away_mask, checkpoints, share_away
 
 from sa3dhp import metrics, pipeline
-from sa3dhp import provenance as prov
 from sa3dhp.config import load_config
 from sa3dhp.data.augment import blur3x3, pose_preserving
 from sa3dhp.data.clips import clip_array
 from sa3dhp.data.synth import load_split
+from sa3dhp.data.world import split_hash
 from sa3dhp.inference import load_image_model
 from sa3dhp.metrics import over_seeds
 from sa3dhp.runs import adaptation
@@ -187,14 +187,9 @@ def run_controls(cfg) -> dict[str, Path]:
     )
     run_dir = pipeline.stage_dir(cfg, runs["cr_on_source"])
     acfg = replace(cfg.adapt, losses=["cr"])
-    record = prov.stage_record(
-        acfg,
-        seed=cfg.seed,
-        world=cfg.data,
-        splits=["source_train"],
-        parents={"init": gs, "pose_prior": pipeline.pose_prior_path(cfg)},
-        drop=("adabn_frames", "bn", "bn_every"),
-    )
+    # the record of an L_CR-alone adaptation, trained on source_train instead of target_train
+    record = adaptation.adapt_record(cfg, ["cr"], gs)
+    record["data"] = {"source_train": split_hash(cfg.data, "source_train")}
     pipeline.start_run(cfg, run_dir, adapt_train.STAGE, record, False)
     model, _ = adaptation._source_model(cfg, gs)
     extra = {"pose_prior": str(pipeline.pose_prior_path(cfg)), "init": str(gs)}
