@@ -225,3 +225,12 @@ def test_relation_networks_and_adaptation_are_keyed(tmp_path, cache):
     assert record["data"] == {"target_train": split_hash(cfg.data, "target_train")}
     metrics = json.loads((pipeline.stage_dir(cfg, "adapted") / "metrics.json").read_text())
     assert set(metrics["final_losses"]) == {"L_CR"}
+
+
+def test_at_default_names_the_options_that_hold_their_default():
+    from sa3dhp.train.adapt import AdaptConfig
+
+    cfg = AdaptConfig(nonlocal_guard=0.5, cr_positive="view")
+    names = ("teacher_grad", "nonlocal_guard", "cr_positive")
+    assert provenance.at_default(cfg, names) == ("teacher_grad", "cr_positive")
+    assert provenance.at_default(AdaptConfig(teacher_grad=False), names) == names[1:]

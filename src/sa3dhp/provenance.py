@@ -62,6 +62,14 @@ def config_record(section: Any, drop: Iterable[str] = ()) -> dict[str, Any]:
     return _plain({k: v for k, v in d.items() if k not in skip})
 
 
+def at_default(section: Any, names: Iterable[str]) -> tuple[str, ...]:
+    """The fields ``names`` of the dataclass ``section`` that hold their default value: options
+    added after runs were made, which a record leaves out at their default so that those runs
+    keep their record."""
+    defaults = {f.name: f.default for f in dataclasses.fields(section)}
+    return tuple(n for n in names if getattr(section, n) == defaults[n])
+
+
 _DIGESTS: dict[tuple, str] = {}
 
 

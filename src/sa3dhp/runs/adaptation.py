@@ -97,10 +97,8 @@ def adapt_record(cfg: Config, losses: list[str] | None = None, source_ckpt=None)
         # with the source statistics (the paper's), AdaBN's settings change nothing: they are
         # left out, so runs made before the option existed keep their record
         drop=(("adabn_frames", "bn", "bn_every") if acfg.bn == "source" else ())
-        + (("teacher_grad",) if acfg.teacher_grad else ())
-        + (("nonlocal_guard",) if not acfg.nonlocal_guard else ())
         + (("cr_negatives", "cr_per_clip") if acfg.cr_negatives == "clips" else ())
-        + (("cr_positive",) if acfg.cr_positive == "view" else ()),
+        + prov.at_default(acfg, ("teacher_grad", "nonlocal_guard", "cr_positive")),
     )
 
 

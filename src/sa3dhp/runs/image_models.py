@@ -68,8 +68,7 @@ def image_model_record(cfg: Config, variant: str = "source") -> dict:
         world=cfg.data,
         splits=[scfg.split],
         parents=parents,
-        # our shift_px is left out at 0, so runs made before it existed keep their record
-        drop=("oracle_steps", "init") + (() if scfg.shift_px else ("shift_px",)),
+        drop=("oracle_steps", "init", *prov.at_default(scfg, ("shift_px",))),
     )
 
 
