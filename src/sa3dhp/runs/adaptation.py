@@ -69,10 +69,10 @@ def _needs_motion(losses: list[str]) -> bool:
 def adapt_record(cfg: Config, losses: list[str] | None = None, source_ckpt=None) -> dict:
     """Provenance record of an adaptation run: the ``adapt`` section with ``losses`` (without
     ``adabn_frames``, ``bn`` and ``bn_every`` under the paper's ``bn=source``, and without
-    ``teacher_grad``, ``nonlocal_guard``, ``cr_negatives`` and ``cr_positive`` at their
-    defaults), seed, target_train (and source_train for our ``src`` term), parents Gs
-    (``init``), pose prior, motion prior (when a term needs it) and each relation network used
-    (``relations/NAME``)."""
+    ``teacher_grad``, ``nonlocal_guard``, ``cr_negatives``, ``cr_positive`` and
+    ``relation_facing`` at their defaults), seed, target_train (and source_train for our
+    ``src`` term), parents Gs (``init``), pose prior, motion prior (when a term needs it) and
+    each relation network used (``relations/NAME``)."""
     from sa3dhp.train import adapt_terms
     from sa3dhp.train import relations as trel
 
@@ -98,7 +98,9 @@ def adapt_record(cfg: Config, losses: list[str] | None = None, source_ckpt=None)
         # left out, so runs made before the option existed keep their record
         drop=(("adabn_frames", "bn", "bn_every") if acfg.bn == "source" else ())
         + (("cr_negatives", "cr_per_clip") if acfg.cr_negatives == "clips" else ())
-        + prov.at_default(acfg, ("teacher_grad", "nonlocal_guard", "cr_positive")),
+        + prov.at_default(
+            acfg, ("teacher_grad", "nonlocal_guard", "cr_positive", "relation_facing")
+        ),
     )
 
 
@@ -155,7 +157,7 @@ def adapt(
         if acfg.eval_every
         else None,
         prior=priors.load_pose_prior(cfg)
-        if acfg.eval_every or anchored or acfg.cr_positive != "view"
+        if acfg.eval_every or anchored or adapt_train.needs_prior(acfg)
         else None,
         source=image_models._heldout(cfg, ("source_train",), torch_layout=True)["source_train"]
         if anchored

@@ -25,6 +25,10 @@ minimises loss ``s mod len(losses)``):
   FK(Dp(G(xs))) to ys, metres) on ``frames`` labelled source frames with photometric jitter,
   an anchor that keeps G's poses where the source taught them while the other terms pull.
 
+Our option ``relation_facing="free"`` lets G(tau x) (Em(G(tau X))) meet the relation's answer
+as it is or depth-mirrored, whichever is nearer (:func:`~sa3dhp.train.adapt_terms.relation_l1`),
+as ``cr_positive="view_or_mirror"`` does for L_CR: neither then asks G to settle facing.
+
 Our option ``teacher_grad=False`` makes the relation side a fixed teacher: the gradient of
 L_z / L_v reaches G only through G(tau x) (distillation in the usual sense, one way).
 
@@ -42,6 +46,7 @@ labels are never read; the result is the run's last checkpoint. Runs are determi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,6 +114,11 @@ class AdaptConfig:
     # other view or its depth mirror (the same 2D joints facing the other way, through the
     # frozen pose prior), whichever is nearer, so L_CR does not ask G to settle facing
     cr_positive: str = "view"
+    # the relation terms' student: "match" (the paper's) asks G(tau x) (Em(G(tau X)) for L_v) to
+    # match the relation's answer as it is; "free" (ours) takes it or its depth mirror (each
+    # frame facing the other way, through the frozen pose prior), whichever is nearer, so a
+    # relation term does not ask G to settle facing either
+    relation_facing: str = "match"
     # every N steps, log target_val MPJPE (labels: for the report only, never to choose a step
     # or a setting) and G's spread over those crops (label-free); 0: never
     eval_every: int = 0
@@ -119,7 +129,16 @@ CHOICES = {
     "bn": ("source", "target"),
     "cr_negatives": ("clips", "same_clip"),
     "cr_positive": ("view", "view_or_mirror"),
+    "relation_facing": ("match", "free"),
 }
+
+#: Our options that decode through the frozen pose prior: option -> the value that needs it.
+NEEDS_PRIOR = {"cr_positive": "view_or_mirror", "relation_facing": "free"}
+
+
+def needs_prior(cfg: AdaptConfig) -> bool:
+    """Whether one of our options of :data:`NEEDS_PRIOR` decodes through the pose prior."""
+    return any(getattr(cfg, key) == value for key, value in NEEDS_PRIOR.items())
 
 
 def check_choices(cfg: AdaptConfig) -> None:
@@ -167,8 +186,9 @@ class Adapter:
         self.guard_std: torch.Tensor | None = None  # set by train() from Gs (collapse guard)
         self.heads = at.projection_heads(self.terms, seed, cfg.proj_dim).to(device)
         at.check_terms(self.terms, motion_prior, nets, source if prior is not None else None)
-        if cfg.cr_positive == "view_or_mirror" and prior is None:
-            raise ValueError("adapt.cr_positive=view_or_mirror needs the pose prior")
+        if needs_prior(cfg) and prior is None:
+            key = next(k for k, v in NEEDS_PRIOR.items() if getattr(cfg, k) == v)
+            raise ValueError(f"adapt.{key}={NEEDS_PRIOR[key]} needs the pose prior")
         if cfg.collapse_guard > 0 and not any(map(self.guarded, range(len(self.terms)))):
             raise ValueError(
                 f"adapt.collapse_guard={cfg.collapse_guard}: no term of {list(cfg.losses)} has "
@@ -205,6 +225,15 @@ class Adapter:
         gap = self.nonlocalness[name] - (a - b).abs().mean()
         return self.cfg.nonlocal_guard * torch.relu(gap)
 
+    def _mirror(self, z: torch.Tensor, then: Callable) -> torch.Tensor | None:
+        """Our ``relation_facing=free``: ``then`` of the depth mirror of latents ``z``
+        ``(..., 32)`` (each frame facing the other way); None under the paper's ``match``."""
+        if self.cfg.relation_facing != "free":
+            return None
+        assert self.prior is not None
+        flat = at.depth_mirror_latent(self.prior, z.reshape(-1, z.shape[-1]))
+        return then(flat.view_as(z))
+
     def loss(self, i: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
         """Term ``i`` on a fresh batch: ``{"loss": ..., "z_std": ...}``."""
         kind, r = self.terms[i]
@@ -238,15 +267,17 @@ class Adapter:
             assert r is not None
             x = at.frame_batch(self.clips, cfg.frames, gen).float() / 255.0
             z, student = self._g(x), self._g(r.image(x))
-            loss = (self._teacher(self.nets[r.name](z)) - student).abs().mean()
+            teacher = self._teacher(self.nets[r.name](z))
+            loss = at.relation_l1(teacher, student, self._mirror(student, lambda m: m))
             loss = loss + self._nonlocal(r.name, z, student)
         else:  # L_v(tau) = |Tv(Em(G(X))) - Em(G(tau X))|
             assert r is not None
             x = at.clip_batch(self.clips, cfg.clips, r.clip_length(self.seq_len), gen)
             x = x.float() / 255.0
-            za = self._g(r.anchor_video(x))
-            anchor, student = em(za), em(self._g(r.video(x)))
-            loss = (self._teacher(self.nets[r.name](anchor)) - student).abs().mean()
+            za, zt = self._g(r.anchor_video(x)), self._g(r.video(x))
+            anchor, student = em(za), em(zt)
+            teacher = self._teacher(self.nets[r.name](anchor))
+            loss = at.relation_l1(teacher, student, self._mirror(zt, em))
             loss = loss + self._nonlocal(r.name, anchor, student)
             z = za.flatten(0, 1)
         if cfg.collapse_guard > 0 and self.guard_std is not None and self.guarded(i):

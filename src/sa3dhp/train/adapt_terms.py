@@ -72,6 +72,18 @@ def depth_mirror_latent(prior: PosePrior, z: torch.Tensor) -> torch.Tensor:
     return prior.encode(depth_mirror(prior.decode(z)))
 
 
+def relation_l1(
+    teacher: torch.Tensor, student: torch.Tensor, mirror: torch.Tensor | None = None
+) -> torch.Tensor:
+    """L_z / L_v: mean |teacher - student| over a batch ``(B, D)``. With ``mirror`` (the
+    student's depth mirror, ``(B, D)``), each sample takes whichever of the student and its
+    mirror is nearer to the teacher (mean over D, then over the batch)."""
+    if mirror is None:
+        return (teacher - student).abs().mean()
+    near = (teacher - student).abs().mean(-1)
+    return torch.minimum(near, (teacher - mirror).abs().mean(-1)).mean()
+
+
 def spread_hinge(z: torch.Tensor, floor: torch.Tensor) -> torch.Tensor:
     """Collapse guard: mean over dimensions of ``max(0, floor_d - std_d(z))`` for a batch
     ``z`` ``(B, D)`` and per-dimension floors ``(D,)`` (zero while G keeps its spread)."""
