@@ -28,6 +28,7 @@ from pathlib import Path
 
 from bn_target_seeds import seed_baselines, write_seed_tables
 from facing_ceiling import share_away
+from paired_bootstrap import SPLITS, paired_over_seeds
 
 from sa3dhp import pipeline
 from sa3dhp.config import load_config
@@ -102,12 +103,13 @@ def run_study(doc: str, overrides: list[str], settings: dict, study: str) -> Non
     ours_cfg = load_config(BASE[0], [*BASE[1], *overrides])
     constants = label_means(cfg)
     tables: dict[str, dict[int, dict]] = {"target_val": {}, "target_test": {}}
-    away = {}
+    away, runs = {}, {}
     for seed in seeds:
         ckpts = seed_checkpoints(cfg, ours_cfg, seed, settings, study)
         for split in tables:
             tables[split][seed] = results_table(cfg, split, ckpts, constants)
         away[str(seed)] = facing_away(cfg, ckpts)
+        runs[seed] = {name: path.parent for name, path in ckpts.items()}
     write_seed_tables(
         f"bench_{study}.json",
         seeds,
@@ -116,7 +118,23 @@ def run_study(doc: str, overrides: list[str], settings: dict, study: str) -> Non
         what=doc.split("\n")[0],
         settings={"overrides": overrides, "runs": {k: v[0] for k, v in settings.items()}},
         share_facing_away_target_val=away,
+        paired=paired_rows(runs, settings),
     )
+
+
+def paired_rows(runs: dict[int, dict[str, Path]], settings: dict) -> dict:
+    """Each of our runs against the paper's row it faces, Gs and AdaBN, on both splits
+    (:func:`paired_bootstrap.paired_over_seeds`; ``runs``: ``{seed: {row: run directory}}``)."""
+    out = {}
+    for name, (_, paper_row) in settings.items():
+        for other in (PAPER_NAMES[paper_row], "source_only", "adabn"):
+            out[f"{name} - {other}"] = {
+                split: paired_over_seeds(
+                    [r[name] for r in runs.values()], [r[other] for r in runs.values()], split
+                )
+                for split in SPLITS
+            }
+    return out
 
 
 def main() -> None:

@@ -61,6 +61,35 @@ def paired_bootstrap(
     }
 
 
+def paired_over_seeds(runs_a: list[Path], runs_b: list[Path], split: str) -> dict:
+    """MPJPE(A) - MPJPE(B) on ``split``, the mean over seeds (``runs_a[i]`` faces ``runs_b[i]``,
+    run directories of the same seed), with a 95 % paired-bootstrap interval over the split's
+    clips (each resample scores every seed's two runs on the same clips), and each seed's own
+    difference. The interval is the clips' spread of the seed mean, not the seeds': a
+    difference holds only where it also has one sign in every seed (``same_sign_every_seed``)."""
+    sums_a, sums_b, per_seed, count = [], [], [], None
+    for a, b in zip(runs_a, runs_b, strict=True):
+        sum_a, count_a = clip_errors(Path(a) / f"predictions_{split}.npz")
+        sum_b, count_b = clip_errors(Path(b) / f"predictions_{split}.npz")
+        if not np.array_equal(count_a, count_b) or (
+            count is not None and not np.array_equal(count, count_a)
+        ):
+            raise ValueError(f"{a} and {b}: the runs' {split} predictions cover other frames")
+        count = count_a
+        sums_a.append(sum_a)
+        sums_b.append(sum_b)
+        per_seed.append(round(float((sum_a.sum() - sum_b.sum()) / count.sum()), 2))
+    # the same clips in every seed: the seed mean of the differences is that of the sums
+    out = paired_bootstrap(np.mean(sums_a, 0), np.mean(sums_b, 0), count)
+    signs = {np.sign(d) for d in per_seed}
+    return {
+        **out,
+        "per_seed_mm": per_seed,
+        "seeds": len(per_seed),
+        "same_sign_every_seed": len(signs) == 1 and 0 not in signs,
+    }
+
+
 def compare(out_dir: Path, pairs: list[str]) -> dict:
     out: dict = {}
     for pair in pairs:

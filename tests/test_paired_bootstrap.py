@@ -1,6 +1,7 @@
 """benchmarks/paired_bootstrap.py: per-clip paired differences and their interval."""
 
 import numpy as np
+import pytest
 
 from tests.conftest import load_benchmark
 
@@ -25,3 +26,31 @@ def test_mpjpe_difference_and_interval_over_clips(tmp_path):
     assert ab["a_mm"] == 45.0 and ab["b_mm"] == 15.0 and ab["diff_mm"] == 30.0
     assert 20.0 <= ab["ci95_mm"][0] < 30.0 < ab["ci95_mm"][1] <= 40.0  # clips differ: a spread
     assert out["b:c"]["target_test"]["ci95_mm"] == [0.0, 0.0]  # the same predictions
+
+
+def test_the_seed_mean_difference_and_its_interval_over_clips(tmp_path):
+    bench = load_benchmark("paired_bootstrap")
+    rng = np.random.default_rng(2)
+    gt = rng.normal(size=(40, 17, 3)) * 100
+    clip = np.repeat(np.arange(4), 10)
+    runs = {}
+    # seed 0: A errs 20 mm more than B; seed 1: 40 mm more, on every clip
+    for seed, extra in ((0, 20.0), (1, 40.0)):
+        for run, shift in (("a", 10.0 + extra), ("b", 10.0)):
+            path = tmp_path / f"{run}{seed}"
+            path.mkdir()
+            pred = gt.copy()
+            pred[..., 0] += shift
+            _write(path / "predictions_target_val.npz", pred, gt, clip)
+            runs.setdefault(run, []).append(path)
+    out = bench.paired_over_seeds(runs["a"], runs["b"], "target_val")
+    assert out["per_seed_mm"] == [20.0, 40.0] and out["diff_mm"] == 30.0 and out["seeds"] == 2
+    assert out["same_sign_every_seed"] is True
+    mixed = bench.paired_over_seeds(
+        [runs["a"][0], runs["b"][1]], [runs["b"][0], runs["a"][1]], "target_val"
+    )
+    assert mixed["per_seed_mm"] == [20.0, -40.0] and mixed["same_sign_every_seed"] is False
+    assert out["ci95_mm"] == [30.0, 30.0]  # every clip differs alike: the clips add no spread
+    _write(runs["b"][1] / "predictions_target_val.npz", gt[:30], gt[:30], clip[:30])
+    with pytest.raises(ValueError, match="cover other frames"):
+        bench.paired_over_seeds(runs["a"], runs["b"], "target_val")
