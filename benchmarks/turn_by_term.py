@@ -1,6 +1,6 @@
 """Which relation term turns the bodies towards the camera, each alone (bench seed 2, target_val).
 
-    .venv/bin/python benchmarks/turn_by_term.py
+    .venv/bin/python benchmarks/turn_by_term.py [--relation-facing free]
 
 ``cr_mirror.py`` found that the supplement's full row still turns almost every body towards the
 camera once L_CR no longer does (``adapt.cr_positive=view_or_mirror``). Here each relation term
@@ -13,10 +13,16 @@ moved at random by as much as the run moved it (each tensor by the same norm, th
 Gs with the run's change to ``layer2`` reversed. And the cosine between every two runs' changes
 to ``layer2`` (L_CR alone beside them). Writes
 ``benchmarks/results/bench_turn_by_term.json``.
+
+``--relation-facing free`` runs the same terms with our ``adapt.relation_facing=free`` (each
+relation term takes G(tau x) or its depth mirror, whichever is nearer) into
+``ablate/turn_by_term_free/`` and writes ``bench_turn_by_term_free.json``: does a relation term
+still turn the bodies when it no longer asks G to settle facing?
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,12 +94,21 @@ def change_cosines(gs_path: Path, runs: dict[str, Path]) -> dict[str, float]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--relation-facing", default="match", choices=("match", "free"),
+        help="adapt.relation_facing of the runs (default match, the paper's)",
+    )  # fmt: skip
+    facing = parser.parse_args().relation_facing
+    suffix = "" if facing == "match" else f"_{facing}"
     cfg = load_config(*BASE)
-    term_cfg = load_config(BASE[0], [*BASE[1], f"adapt.steps={STEPS}"])
+    term_cfg = load_config(
+        BASE[0], [*BASE[1], f"adapt.steps={STEPS}", f"adapt.relation_facing={facing}"]
+    )
     gs = checkpoints(cfg, cfg.seed)["source_only"]
     ckpts = {"source_only": gs}
     for term in TERMS:
-        run = f"ablate/turn_by_term/{term.replace(':', '_')}"
+        run = f"ablate/turn_by_term{suffix}/{term.replace(':', '_')}"
         adaptation.adapt(term_cfg, run, [term], gs)
         ckpts[term] = pipeline.stage_dir(cfg, run) / pipeline.CHECKPOINT
     splits = {"target_val": load_split(cfg.data, "target_val")}
@@ -101,6 +116,7 @@ def main() -> None:
         "what": __doc__.split("\n")[0],
         "seed": cfg.seed,
         "steps": STEPS,
+        "relation_facing": facing,
         "truth_share_facing_away": share_away(splits["target_val"].poses),
         "target_val": model_rows(cfg, ckpts, splits)["target_val"],
         # with L_CR alone (ablate rows' + L_CR, 1,000 steps) beside them
@@ -113,7 +129,7 @@ def main() -> None:
         },
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    dest = Path("benchmarks/results/bench_turn_by_term.json")
+    dest = Path(f"benchmarks/results/bench_turn_by_term{suffix}.json")
     dest.write_text(json.dumps(out, indent=1) + "\n")
     print(json.dumps(out["target_val"]["views"], indent=1))
 
