@@ -212,3 +212,25 @@ def test_a_converted_folder_of_videos_is_a_target_split_adapt_runs_on(
     args = [*overrides, f"out_dir={tmp / 'out'}", f"data.target_train={out}"]
     assert cli.main(["adapt", "--name", "adapted_converted", *args]) == 0
     assert (tmp / "out" / "adapted_converted" / "checkpoint.safetensors").exists()
+
+
+def test_adabn_from_an_adapted_model_keeps_its_weights_and_refits_its_statistics(demo_run, capsys):
+    from safetensors.torch import load_file
+
+    tmp, overrides = demo_run
+    args = [*overrides, f"out_dir={tmp / 'out'}"]
+    adapted = tmp / "out" / "adapted"
+    assert (
+        cli.main(["adapt", "--adabn", "--init", str(adapted), "--name", "then_adabn", *args]) == 0
+    )
+    run = tmp / "out" / "then_adabn" / "checkpoint.safetensors"
+    info = checkpoint.checkpoint_info(run, "image_to_latent")
+    assert info["extra"]["init"] == str(adapted / "checkpoint.safetensors")
+    before, after = load_file(str(adapted / "checkpoint.safetensors")), load_file(str(run))
+    g = [k for k in before if k.startswith("model.G.")]
+    weights = [k for k in g if "running" not in k and "num_batches" not in k]
+    assert all((before[k] == after[k]).all() for k in weights)
+    assert any(not (before[k] == after[k]).all() for k in g if "running_mean" in k)
+    capsys.readouterr()
+    assert cli.main(["adapt", "--adabn", "--init", str(tmp / "nowhere"), *args]) == 2
+    assert "--init" in capsys.readouterr().err

@@ -44,19 +44,35 @@ def cmd_train_relations(args: argparse.Namespace) -> int:
     return 0
 
 
+def _init_checkpoint(path: str | None) -> Path | None:
+    """``--init``: a G checkpoint file, or a run folder holding one; refused, in one line, when
+    there is none."""
+    if path is None:
+        return None
+    p = Path(path)
+    p = p / "checkpoint.safetensors" if p.is_dir() else p
+    if not p.is_file():
+        raise FileNotFoundError(
+            f"--init {path}: no G checkpoint there (give a run folder such as OUT_DIR/adapted, "
+            "or its checkpoint.safetensors)"
+        )
+    return p
+
+
 def cmd_adapt(args: argparse.Namespace) -> int:
     from sa3dhp.runs.adaptation import adabn, adapt
 
     cfg = _load(args)
     if args.adabn and args.videos:
         raise ValueError("--adabn re-estimates BatchNorm on target_train; drop --videos")
+    init = _init_checkpoint(args.init)
     if args.adabn:  # recomputed every time: --force changes nothing
-        print(json.dumps(adabn(cfg), indent=1))
+        print(json.dumps(adabn(cfg, args.name or "adabn", init), indent=1))
         return 0
     losses = args.losses.split(",") if args.losses else None
     name = args.name or ("adapted_videos" if args.videos else "adapted")
     out = adapt(
-        cfg, name, losses, force=args.force, videos=args.videos, detector=args.detector,
+        cfg, name, losses, init, force=args.force, videos=args.videos, detector=args.detector,
         boxes=args.boxes,
     )  # fmt: skip
     print(json.dumps(out, indent=1))
@@ -248,6 +264,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--boxes", default=None, help="boxes file for --detector boxes")
     p.add_argument("--adabn", action="store_true", help="only re-estimate BatchNorm statistics")
+    p.add_argument(
+        "--init",
+        default=None,
+        metavar="CHECKPOINT",
+        help="start from this G (a run folder or its checkpoint.safetensors) instead of "
+        "OUT_DIR/source; e.g. --adabn --init OUT_DIR/adapted --name adapted_adabn re-estimates "
+        "an adapted model's BatchNorm statistics on target_train",
+    )
     _add_force_arg(p, "delete the run directory (--name) first and start afresh")
     _add_config_args(p)
     p.set_defaults(func=cmd_adapt)
