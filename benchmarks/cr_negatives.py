@@ -28,7 +28,7 @@ from pathlib import Path
 
 from bn_target_seeds import seed_baselines, write_seed_tables
 from facing_ceiling import share_away
-from paired_bootstrap import SPLITS, paired_over_seeds
+from paired_bootstrap import SPLITS, paired_over_seeds, split_subjects
 
 from sa3dhp import pipeline
 from sa3dhp.config import load_config
@@ -118,19 +118,23 @@ def run_study(doc: str, overrides: list[str], settings: dict, study: str) -> Non
         what=doc.split("\n")[0],
         settings={"overrides": overrides, "runs": {k: v[0] for k, v in settings.items()}},
         share_facing_away_target_val=away,
-        paired=paired_rows(runs, settings),
+        paired=paired_rows(runs, settings, split_subjects(cfg.data)),
     )
 
 
-def paired_rows(runs: dict[int, dict[str, Path]], settings: dict) -> dict:
+def paired_rows(runs: dict[int, dict[str, Path]], settings: dict, subjects: dict) -> dict:
     """Each of our runs against the paper's row it faces, Gs and AdaBN, on both splits
-    (:func:`paired_bootstrap.paired_over_seeds`; ``runs``: ``{seed: {row: run directory}}``)."""
+    (:func:`paired_bootstrap.paired_over_seeds`; ``runs``: ``{seed: {row: run directory}}``,
+    ``subjects``: :func:`paired_bootstrap.split_subjects`)."""
     out = {}
     for name, (_, paper_row) in settings.items():
         for other in (PAPER_NAMES[paper_row], "source_only", "adabn"):
             out[f"{name} - {other}"] = {
                 split: paired_over_seeds(
-                    [r[name] for r in runs.values()], [r[other] for r in runs.values()], split
+                    [r[name] for r in runs.values()],
+                    [r[other] for r in runs.values()],
+                    split,
+                    subjects[split],
                 )
                 for split in SPLITS
             }

@@ -29,7 +29,9 @@ where said):
    ``adapt.bn=target`` does every 100 steps. A probe on seed 2's target_val fixed this setting;
    target_test, read here for all three seeds, is its final evaluation.
 
-Writes ``benchmarks/results/bench_facing_sensitivity.json``.
+Writes ``benchmarks/results/bench_facing_sensitivity.json`` and
+``docs/bench_facing_sensitivity.png`` (``--paired-only``: recomputes only the JSON's paired
+comparisons, from the predictions part 3 saved; ``--figure``: only redraws the figure).
 """
 
 from __future__ import annotations
@@ -40,12 +42,16 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
 from facing_ceiling import away_mask, checkpoints
 from facing_stability import BASE, latents
-from paired_bootstrap import SPLITS, paired_over_seeds
+from paired_bootstrap import SPLITS, paired_over_seeds, split_subjects
 
 from sa3dhp import metrics
 from sa3dhp.config import load_config
@@ -62,6 +68,7 @@ CROPS = 256
 BATCHES = 4
 DRAWS = 3
 RESULT = Path("benchmarks/results/bench_facing_sensitivity.json")
+FIGURE = "docs/bench_facing_sensitivity.png"
 ABSORBED = "ablate/facing_sensitivity/full_row_then_target_statistics"
 
 
@@ -189,11 +196,11 @@ def paired(cfg, seeds: list[int]) -> dict:
     """Part 3's full row with target statistics against AdaBN, Gs, ``adapt.bn=target`` and the
     full row as trained, paired over seeds and clips."""
     ours = [Path(cfg.out_dir) / ABSORBED / f"seed{s}" for s in seeds]
-    out = {}
+    subjects, out = split_subjects(cfg.data), {}
     for other in ("adabn", "source_only", "adapted_bn_target", "adapted_paper"):
         runs = [checkpoints(cfg, s)[other].parent for s in seeds]
         out[f"full_row_then_target_statistics - {other}"] = {
-            split: paired_over_seeds(ours, runs, split) for split in SPLITS
+            split: paired_over_seeds(ours, runs, split, subjects[split]) for split in SPLITS
         }
     return out
 
@@ -221,12 +228,61 @@ def seed_rows(cfg, seed: int, splits: dict) -> dict:
     return out
 
 
+def figure(out: dict, dest: str = FIGURE) -> None:
+    """Left: the facing axis's sensitivity to ``layer2`` over the largest, per seed. Right: the
+    full row's target_test MPJPE as trained and with target statistics, per seed, against Gs's
+    and AdaBN's seed means."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
+    rows = {"Gs, target_val": "gs_target_val", "AdaBN, target_val": "adabn_target_val",
+            "Gs, source_val": "gs_source_val"}  # fmt: skip
+    for k, key in enumerate(rows.values()):
+        values = out["summary"]["sensitivity"][key]["facing_over_top"]["per_seed"]
+        left.scatter(values, [k] * len(values), s=60, color=f"C{k}")
+    left.set_yticks(range(len(rows)), list(rows))
+    left.set_xlim(0, 1.05)
+    left.invert_yaxis()
+    left.set_xlabel("sensitivity along facing / largest sensitivity (1 = the most sensitive)")
+    left.set_title("How far a layer2 step moves G's mean answer along facing")
+    absorbed = out["summary"]["absorbed"]
+    labels = {"full_row": "the paper's full row",
+              "full_row_then_target_statistics": "... then target statistics"}  # fmt: skip
+    for k, row in enumerate(labels):
+        values = absorbed[row]["target_test"]["mpjpe"]["per_seed"]
+        right.scatter(values, [k] * len(values), s=60, color=f"C{k + 3}")
+    paired = out["paired"]
+    for name, key, style in (("Gs", "source_only", "--"), ("AdaBN", "adabn", ":")):
+        mm = paired[f"full_row_then_target_statistics - {key}"]["target_test"]["b_mm"]
+        right.axvline(mm, color="k", ls=style, label=f"{name} (seed mean)")
+    right.set_yticks(range(len(labels)), list(labels.values()))
+    right.set_ylim(-0.7, len(labels) - 0.3)
+    right.invert_yaxis()
+    right.set_xlabel("target_test MPJPE (mm), one dot per seed")
+    right.legend(loc="lower right")
+    right.set_title("Target statistics take the turn back")
+    fig.tight_layout()
+    fig.savefig(dest, dpi=90)
+    plt.close(fig)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", default="2,0,1", help="comma-separated seeds (default 2,0,1)")
-    seeds = [int(s) for s in parser.parse_args().seeds.split(",")]
+    parser.add_argument("--figure", action="store_true", help="only redraw the figure")
+    parser.add_argument(
+        "--paired-only", action="store_true",
+        help="only recompute the paired comparisons of the JSON from the saved predictions",
+    )  # fmt: skip
+    args = parser.parse_args()
+    seeds = [int(s) for s in args.seeds.split(",")]
     torch.manual_seed(0)
     cfg = load_config(*BASE)
+    if args.figure:
+        return figure(json.loads(RESULT.read_text()))
+    if args.paired_only:
+        out = json.loads(RESULT.read_text())
+        out["paired"] = paired(cfg, out["seeds"])
+        RESULT.write_text(json.dumps(out, indent=1) + "\n")
+        return
     splits = {s: load_split(cfg.data, s) for s in ("target_val", "source_val", "target_test")}
     per_seed = {seed: seed_rows(cfg, seed, splits) for seed in seeds}
 
@@ -258,6 +314,7 @@ def main() -> None:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     RESULT.write_text(json.dumps(out, indent=1) + "\n")
+    figure(out)
     print(json.dumps(summary, indent=1))
 
 

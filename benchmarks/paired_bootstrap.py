@@ -34,13 +34,14 @@ DEFAULT_PAIRS = [
 ]
 
 
-def clip_errors(path: Path) -> tuple[np.ndarray, np.ndarray]:
+def clip_errors(path: Path, groups: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per-clip summed joint errors ``(C,)`` mm and frame counts ``(C,)`` of a predictions file,
-    clips in sorted id order."""
+    clips in sorted id order; with ``groups`` (one id per frame, e.g. the split's subjects),
+    per group instead."""
     d = np.load(path)
     err = joint_errors(d["pred"], d["gt"]).mean(-1)  # (N,) per frame
-    clips, index = np.unique(d["clip"], return_inverse=True)
-    return np.bincount(index, err, len(clips)), np.bincount(index, minlength=len(clips))
+    units, index = np.unique(d["clip"] if groups is None else groups, return_inverse=True)
+    return np.bincount(index, err, len(units)), np.bincount(index, minlength=len(units))
 
 
 def paired_bootstrap(
@@ -61,12 +62,17 @@ def paired_bootstrap(
     }
 
 
-def paired_over_seeds(runs_a: list[Path], runs_b: list[Path], split: str) -> dict:
+def paired_over_seeds(
+    runs_a: list[Path], runs_b: list[Path], split: str, subjects: np.ndarray | None = None
+) -> dict:
     """MPJPE(A) - MPJPE(B) on ``split``, the mean over seeds (``runs_a[i]`` faces ``runs_b[i]``,
     run directories of the same seed), with a 95 % paired-bootstrap interval over the split's
     clips (each resample scores every seed's two runs on the same clips), and each seed's own
     difference. The interval is the clips' spread of the seed mean, not the seeds': a
-    difference holds only where it also has one sign in every seed (``same_sign_every_seed``)."""
+    difference holds only where it also has one sign in every seed (``same_sign_every_seed``).
+    With ``subjects`` (the split's subject of each frame), also the interval from resampling
+    the split's subjects instead of its clips (``ci95_mm_over_subjects``): a clip's frames share
+    their person with the other clips of that subject, so the clips are not independent."""
     sums_a, sums_b, per_seed, count = [], [], [], None
     for a, b in zip(runs_a, runs_b, strict=True):
         sum_a, count_a = clip_errors(Path(a) / f"predictions_{split}.npz")
@@ -82,12 +88,27 @@ def paired_over_seeds(runs_a: list[Path], runs_b: list[Path], split: str) -> dic
     # the same clips in every seed: the seed mean of the differences is that of the sums
     out = paired_bootstrap(np.mean(sums_a, 0), np.mean(sums_b, 0), count)
     signs = {np.sign(d) for d in per_seed}
+    if subjects is not None:
+        by_subject = [
+            [clip_errors(Path(r) / f"predictions_{split}.npz", subjects)[0] for r in runs]
+            for runs in (runs_a, runs_b)
+        ]
+        count = clip_errors(Path(runs_a[0]) / f"predictions_{split}.npz", subjects)[1]
+        wide = paired_bootstrap(*(np.mean(sums, 0) for sums in by_subject), count)
+        out |= {"ci95_mm_over_subjects": wide["ci95_mm"], "subjects": len(count)}
     return {
         **out,
         "per_seed_mm": per_seed,
         "seeds": len(per_seed),
         "same_sign_every_seed": len(signs) == 1 and 0 not in signs,
     }
+
+
+def split_subjects(world) -> dict[str, np.ndarray]:
+    """Each labelled target split's subject of every frame ``{split: (N,)}`` for ``world``."""
+    from sa3dhp.data.synth import load_split
+
+    return {split: load_split(world, split, images=False).subject for split in SPLITS}
 
 
 def compare(out_dir: Path, pairs: list[str]) -> dict:

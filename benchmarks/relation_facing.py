@@ -29,7 +29,7 @@ import json
 from pathlib import Path
 
 from cr_negatives import BASE, run_study
-from paired_bootstrap import SPLITS, paired_over_seeds
+from paired_bootstrap import SPLITS, paired_over_seeds, split_subjects
 
 from sa3dhp.config import load_config
 from sa3dhp.train.adapt_terms import DEMO_LOSSES
@@ -45,7 +45,8 @@ RESULT = Path("benchmarks/results/bench_relation_facing.json")
 def main() -> None:
     run_study(__doc__, OURS, SETTINGS, "relation_facing")
     out = json.loads(RESULT.read_text())
-    ablate = Path(load_config(*BASE).out_dir) / "ablate"
+    cfg = load_config(*BASE)
+    ablate, subjects = Path(cfg.out_dir) / "ablate", split_subjects(cfg.data)
     runs = {
         name: [ablate / f"{study}/seed{seed}" for seed in out["seeds"]]
         for name, study in (
@@ -54,7 +55,9 @@ def main() -> None:
         )
     }
     out["paired"]["rows_facing_free - rows_mirror"] = {
-        split: paired_over_seeds(runs["rows_facing_free"], runs["rows_mirror"], split)
+        split: paired_over_seeds(
+            runs["rows_facing_free"], runs["rows_mirror"], split, subjects[split]
+        )
         for split in SPLITS
     }
     RESULT.write_text(json.dumps(out, indent=1) + "\n")

@@ -54,3 +54,21 @@ def test_the_seed_mean_difference_and_its_interval_over_clips(tmp_path):
     _write(runs["b"][1] / "predictions_target_val.npz", gt[:30], gt[:30], clip[:30])
     with pytest.raises(ValueError, match="cover other frames"):
         bench.paired_over_seeds(runs["a"], runs["b"], "target_val")
+
+
+def test_resampling_subjects_widens_the_interval_when_a_subjects_clips_agree(tmp_path):
+    bench = load_benchmark("paired_bootstrap")
+    rng = np.random.default_rng(3)
+    gt = rng.normal(size=(80, 17, 3)) * 100
+    clip = np.repeat(np.arange(8), 10)
+    subjects = clip // 4  # two subjects of four clips each
+    for run, shift in (("a", 10.0 + 40.0 * (subjects == 0)), ("b", np.full(80, 10.0))):
+        (tmp_path / run).mkdir()
+        pred = gt.copy()
+        pred[..., 0] += shift[:, None]
+        _write(tmp_path / run / "predictions_target_val.npz", pred, gt, clip)
+    out = bench.paired_over_seeds([tmp_path / "a"], [tmp_path / "b"], "target_val", subjects)
+    assert out["diff_mm"] == 20.0 and out["subjects"] == 2 and out["clips"] == 8
+    (lo, hi), (slo, shi) = out["ci95_mm"], out["ci95_mm_over_subjects"]
+    assert slo == 0.0 and shi == 40.0  # either subject alone
+    assert slo < lo < 20.0 < hi < shi
