@@ -96,6 +96,29 @@ def run_study(doc: str, overrides: list[str], settings: dict, study: str) -> Non
     """Adapt each seed of ``--seeds`` with ``overrides`` for each of ``settings`` (see
     :func:`seed_checkpoints`), evaluate every model on target_val and target_test, and write
     ``benchmarks/results/bench_<study>.json`` (``doc``: the script's docstring)."""
+    pairs = [
+        (name, other)
+        for name, (_, paper_row) in settings.items()
+        for other in (PAPER_NAMES[paper_row], "source_only", "adabn")
+    ]
+    evaluate_study(
+        doc,
+        overrides,
+        lambda cfg, ours_cfg, seed: seed_checkpoints(cfg, ours_cfg, seed, settings, study),
+        pairs,
+        f"bench_{study}.json",
+        settings={"overrides": overrides, "runs": {k: v[0] for k, v in settings.items()}},
+    )
+
+
+def evaluate_study(
+    doc: str, overrides: list[str], checkpoints_of, pairs: list, name: str, **extra
+) -> None:
+    """For each seed of ``--seeds``: ``checkpoints_of(cfg, ours_cfg, seed)`` (``{row:
+    checkpoint}``, adapting what it needs; ``ours_cfg`` = the bench config with ``overrides``),
+    every row on target_val and target_test with the constants, and the share facing away.
+    Writes ``benchmarks/results/<name>`` with ``extra`` and each ``(a, b)`` of ``pairs`` paired
+    over seeds, clips and subjects (:func:`paired_bootstrap.paired_over_seeds`)."""
     parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("--seeds", default="2,0,1", help="comma-separated seeds (default 2,0,1)")
     seeds = [int(s) for s in parser.parse_args().seeds.split(",")]
@@ -105,40 +128,31 @@ def run_study(doc: str, overrides: list[str], settings: dict, study: str) -> Non
     tables: dict[str, dict[int, dict]] = {"target_val": {}, "target_test": {}}
     away, runs = {}, {}
     for seed in seeds:
-        ckpts = seed_checkpoints(cfg, ours_cfg, seed, settings, study)
+        ckpts = checkpoints_of(cfg, ours_cfg, seed)
         for split in tables:
             tables[split][seed] = results_table(cfg, split, ckpts, constants)
         away[str(seed)] = facing_away(cfg, ckpts)
-        runs[seed] = {name: path.parent for name, path in ckpts.items()}
+        runs[seed] = {row: Path(path).parent for row, path in ckpts.items()}
+    subjects = split_subjects(cfg.data)
+    paired = {
+        f"{a} - {b}": {
+            split: paired_over_seeds(
+                [r[a] for r in runs.values()], [r[b] for r in runs.values()], split, subjects[split]
+            )
+            for split in SPLITS
+        }
+        for a, b in pairs
+    }
     write_seed_tables(
-        f"bench_{study}.json",
+        name,
         seeds,
         tables,
         summarise,
         what=doc.split("\n")[0],
-        settings={"overrides": overrides, "runs": {k: v[0] for k, v in settings.items()}},
+        **extra,
         share_facing_away_target_val=away,
-        paired=paired_rows(runs, settings, split_subjects(cfg.data)),
+        paired=paired,
     )
-
-
-def paired_rows(runs: dict[int, dict[str, Path]], settings: dict, subjects: dict) -> dict:
-    """Each of our runs against the paper's row it faces, Gs and AdaBN, on both splits
-    (:func:`paired_bootstrap.paired_over_seeds`; ``runs``: ``{seed: {row: run directory}}``,
-    ``subjects``: :func:`paired_bootstrap.split_subjects`)."""
-    out = {}
-    for name, (_, paper_row) in settings.items():
-        for other in (PAPER_NAMES[paper_row], "source_only", "adabn"):
-            out[f"{name} - {other}"] = {
-                split: paired_over_seeds(
-                    [r[name] for r in runs.values()],
-                    [r[other] for r in runs.values()],
-                    split,
-                    subjects[split],
-                )
-                for split in SPLITS
-            }
-    return out
 
 
 def main() -> None:

@@ -18,17 +18,14 @@ Writes ``benchmarks/results/bench_facing_bn_target.json``.
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import replace
 from pathlib import Path
 
-from bn_target_seeds import bn_target_run, seed_baselines, write_seed_tables
-from cr_negatives import BASE, facing_away, summarise
-from paired_bootstrap import SPLITS, paired_over_seeds, split_subjects
+from bn_target_seeds import bn_target_run, seed_baselines
+from cr_negatives import BASE, evaluate_study
 
 from sa3dhp import pipeline
 from sa3dhp.config import load_config
-from sa3dhp.demo import label_means, results_table
 from sa3dhp.runs import adaptation
 
 OURS = [
@@ -39,53 +36,31 @@ OURS = [
 RUN = "ablate/facing_bn_target"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", default="2,0,1", help="comma-separated seeds (default 2,0,1)")
-    seeds = [int(s) for s in parser.parse_args().seeds.split(",")]
-    cfg = load_config(*BASE)
-    ours_cfg = load_config(BASE[0], [*BASE[1], *OURS])
-    constants = label_means(cfg)
-    tables: dict[str, dict[int, dict]] = {"target_val": {}, "target_test": {}}
-    away, runs = {}, {}
-    for seed in seeds:
-        base = seed_baselines(cfg, seed)
-        run = f"{RUN}/seed{seed}"
-        adaptation.adapt(replace(ours_cfg, seed=seed), run, source_ckpt=base["source_only"])
-        ckpts = {
-            "source_only": base["source_only"],
-            "adabn": base["adabn"],
-            "adapted_bn_target": pipeline.stage_dir(cfg, bn_target_run(cfg, seed))
-            / pipeline.CHECKPOINT,
-            "bn_target_facing_free": pipeline.stage_dir(cfg, run) / pipeline.CHECKPOINT,
-            "oracle": base["oracle"],
-        }
-        for split in tables:
-            tables[split][seed] = results_table(cfg, split, ckpts, constants)
-        away[str(seed)] = facing_away(cfg, ckpts)
-        runs[seed] = {name: Path(path).parent for name, path in ckpts.items()}
-    subjects = split_subjects(cfg.data)
-    paired = {
-        f"bn_target_facing_free - {other}": {
-            split: paired_over_seeds(
-                [r["bn_target_facing_free"] for r in runs.values()],
-                [r[other] for r in runs.values()],
-                split,
-                subjects[split],
-            )
-            for split in SPLITS
-        }
-        for other in ("adapted_bn_target", "adabn", "source_only")
+def checkpoints_of(cfg, ours_cfg, seed: int) -> dict[str, Path]:
+    """Seed ``seed``'s Gs, AdaBN, ``adapt.bn=target`` run, our run (adapted here, skipped when
+    done) and oracle."""
+    base = seed_baselines(cfg, seed)
+    run = f"{RUN}/seed{seed}"
+    adaptation.adapt(replace(ours_cfg, seed=seed), run, source_ckpt=base["source_only"])
+    return {
+        "source_only": base["source_only"],
+        "adabn": base["adabn"],
+        "adapted_bn_target": pipeline.stage_dir(cfg, bn_target_run(cfg, seed))
+        / pipeline.CHECKPOINT,
+        "bn_target_facing_free": pipeline.stage_dir(cfg, run) / pipeline.CHECKPOINT,
+        "oracle": base["oracle"],
     }
-    write_seed_tables(
+
+
+def main() -> None:
+    pairs = [("bn_target_facing_free", b) for b in ("adapted_bn_target", "adabn", "source_only")]
+    evaluate_study(
+        __doc__,
+        OURS,
+        checkpoints_of,
+        pairs,
         "bench_facing_bn_target.json",
-        seeds,
-        tables,
-        summarise,
-        what=__doc__.split("\n")[0],
-        settings={"overrides": OURS, "losses": list(cfg.adapt.losses)},
-        share_facing_away_target_val=away,
-        paired=paired,
+        settings={"overrides": OURS, "losses": list(load_config(*BASE).adapt.losses)},
     )
 
 
