@@ -176,6 +176,16 @@ def test_adapt_to_a_users_video_then_predict_on_it(demo_run, tmp_path, capsys, m
     import numpy as np
 
     assert np.load(out / "predictions.npz")["pose_mm"].shape == (90, 17, 3)
+    # AdaBN on the user's video: Gs's weights, the statistics of the people in the video
+    assert cli.main(["adapt", "--adabn", "--videos", str(files["video"]), *boxes, *args]) == 0
+    run_bn = tmp / "out" / "adabn_videos"
+    assert json.loads((run_bn / "metrics.json").read_text())["videos"]["mine.mp4"]["clips"] == 2
+    info = checkpoint.checkpoint_info(run_bn / "checkpoint.safetensors", "image_to_latent")
+    assert "mine.mp4" in info["provenance"]["data"]["videos"]
+    bn = load_file(str(run_bn / "checkpoint.safetensors"))
+    g = [k for k in gs if k.startswith("model.G.")]
+    assert all((gs[k] == bn[k]).all() for k in g if "running" not in k and "num_batches" not in k)
+    assert any(not (gs[k] == bn[k]).all() for k in g if "running_mean" in k)
     # another video into the same run is refused, naming what differs
     other = write_synthetic_video(
         synthetic_video(WorldConfig(), 90, 256, 160, seed=6), tmp_path / "b.mp4"

@@ -63,11 +63,12 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     from sa3dhp.runs.adaptation import adabn, adapt
 
     cfg = _load(args)
-    if args.adabn and args.videos:
-        raise ValueError("--adabn re-estimates BatchNorm on target_train; drop --videos")
     init = _init_checkpoint(args.init)
     if args.adabn:  # recomputed every time: --force changes nothing
-        print(json.dumps(adabn(cfg, args.name or "adabn", init), indent=1))
+        name = args.name or ("adabn_videos" if args.videos else "adabn")
+        out = adabn(cfg, name, init, args.videos, args.detector, args.boxes)
+        print(json.dumps(out, indent=1))
+        print(f"model: {Path(cfg.out_dir) / name} (sa3dhp predict --model that folder)")
         return 0
     losses = args.losses.split(",") if args.losses else None
     name = args.name or ("adapted_videos" if args.videos else "adapted")
@@ -263,7 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="person detector for --videos (default hog)",
     )
     p.add_argument("--boxes", default=None, help="boxes file for --detector boxes")
-    p.add_argument("--adabn", action="store_true", help="only re-estimate BatchNorm statistics")
+    p.add_argument(
+        "--adabn",
+        action="store_true",
+        help="only re-estimate BatchNorm statistics (AdaBN), on target_train or with --videos on "
+        "the people in those videos (default --name adabn, or adabn_videos)",
+    )
     p.add_argument(
         "--init",
         default=None,

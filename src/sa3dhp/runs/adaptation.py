@@ -204,17 +204,30 @@ def adabn_record(cfg: Config, source_ckpt=None) -> dict:
     )
 
 
-def adabn(cfg: Config, run_name: str = pipeline.ADABN_DIR, source_ckpt=None) -> dict:
-    """The AdaBN baseline: Gs with every BatchNorm's statistics re-estimated on target_train
-    (recomputed every time, it is cheap; the checkpoint records its provenance)."""
+def adabn(
+    cfg: Config,
+    run_name: str = pipeline.ADABN_DIR,
+    source_ckpt=None,
+    videos: list[str] | None = None,
+    detector: str = "hog",
+    boxes: str | None = None,
+) -> dict:
+    """The AdaBN baseline: Gs (or ``source_ckpt``) with every BatchNorm's statistics
+    re-estimated on target_train, or with ``videos`` on the people in them (:func:`video_clips`,
+    found with ``detector``); recomputed every time, it is cheap; the checkpoint records its
+    provenance."""
     from sa3dhp.train import adapt_terms, source
 
     run_dir = pipeline.stage_dir(cfg, run_name)
-    record = adabn_record(cfg, source_ckpt)
+    record, report = adabn_record(cfg, source_ckpt), None
+    if videos:
+        clips, report, record["data"] = video_clips(cfg, videos, detector, boxes)
+    else:
+        clips = target_clips(cfg)
     save_config(cfg, run_dir)
     model, init = _source_model(cfg, source_ckpt)
     t0 = time.perf_counter()
-    frames = adapt_terms.target_frames(target_clips(cfg), cfg.adapt.adabn_frames, cfg.seed)
+    frames = adapt_terms.target_frames(clips, cfg.adapt.adabn_frames, cfg.seed)
     adapt_terms.adabn(model, frames, seed=cfg.seed)
     prior_path = pipeline.stage_dir(cfg, pipeline.POSE_PRIOR_DIR) / "checkpoint.safetensors"
     save_checkpoint(
@@ -226,6 +239,8 @@ def adabn(cfg: Config, run_name: str = pipeline.ADABN_DIR, source_ckpt=None) -> 
         extra={"variant": "adabn", "pose_prior": str(prior_path), "init": str(init)},
         provenance=record,
     )
-    out = {"train_time_s": round(time.perf_counter() - t0, 1)}
+    out: dict = {"train_time_s": round(time.perf_counter() - t0, 1)}
+    if report is not None:
+        out["videos"] = report
     pipeline.write_metrics(run_dir, out)
     return out
