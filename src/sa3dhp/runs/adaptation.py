@@ -45,6 +45,17 @@ def video_clips(
     return torch.as_tensor(clips).permute(0, 1, 4, 2, 3), report, data
 
 
+def _unlabelled_clips(
+    cfg: Config, record: dict, videos: list[str] | None, detector: str, boxes: str | None
+) -> tuple[torch.Tensor, dict | None]:
+    """The clips a run adapts on, and the videos' report: target_train's, or with ``videos``
+    the people in them (:func:`video_clips`), whose data record then replaces ``record``'s."""
+    if not videos:
+        return target_clips(cfg), None
+    clips, report, record["data"] = video_clips(cfg, videos, detector, boxes)
+    return clips, report
+
+
 def _source_model(cfg: Config, checkpoint: str | Path | None = None):
     from sa3dhp.train import source
 
@@ -129,14 +140,11 @@ def adapt(
     anchored = adapt_terms.uses_source(acfg.losses)
     run_dir = pipeline.stage_dir(cfg, run_name)
     record = adapt_record(cfg, losses, source_ckpt)
-    report = None
+    clips, report = _unlabelled_clips(cfg, record, videos, detector, boxes)
     if videos:
         from dataclasses import replace
 
-        clips, report, record["data"] = video_clips(cfg, videos, detector, boxes)
         acfg = replace(acfg, eval_every=0)
-    else:
-        clips = target_clips(cfg)
     pipeline.start_run(cfg, run_dir, adapt_train.STAGE, record, force)
     model, init = _source_model(cfg, source_ckpt)
     prior_path = pipeline.pose_prior_path(cfg)
@@ -219,11 +227,8 @@ def adabn(
     from sa3dhp.train import adapt_terms, source
 
     run_dir = pipeline.stage_dir(cfg, run_name)
-    record, report = adabn_record(cfg, source_ckpt), None
-    if videos:
-        clips, report, record["data"] = video_clips(cfg, videos, detector, boxes)
-    else:
-        clips = target_clips(cfg)
+    record = adabn_record(cfg, source_ckpt)
+    clips, report = _unlabelled_clips(cfg, record, videos, detector, boxes)
     save_config(cfg, run_dir)
     model, init = _source_model(cfg, source_ckpt)
     t0 = time.perf_counter()

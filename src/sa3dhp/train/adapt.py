@@ -136,9 +136,10 @@ CHOICES = {
 NEEDS_PRIOR = {"cr_positive": "view_or_mirror", "relation_facing": "free"}
 
 
-def needs_prior(cfg: AdaptConfig) -> bool:
-    """Whether one of our options of :data:`NEEDS_PRIOR` decodes through the pose prior."""
-    return any(getattr(cfg, key) == value for key, value in NEEDS_PRIOR.items())
+def needs_prior(cfg: AdaptConfig) -> str | None:
+    """The first of our options of :data:`NEEDS_PRIOR` set to decode through the pose prior, as
+    ``adapt.KEY=VALUE``; None when none is."""
+    return next((f"adapt.{k}={v}" for k, v in NEEDS_PRIOR.items() if getattr(cfg, k) == v), None)
 
 
 def check_choices(cfg: AdaptConfig) -> None:
@@ -186,9 +187,8 @@ class Adapter:
         self.guard_std: torch.Tensor | None = None  # set by train() from Gs (collapse guard)
         self.heads = at.projection_heads(self.terms, seed, cfg.proj_dim).to(device)
         at.check_terms(self.terms, motion_prior, nets, source if prior is not None else None)
-        if needs_prior(cfg) and prior is None:
-            key = next(k for k, v in NEEDS_PRIOR.items() if getattr(cfg, k) == v)
-            raise ValueError(f"adapt.{key}={NEEDS_PRIOR[key]} needs the pose prior")
+        if (option := needs_prior(cfg)) and prior is None:
+            raise ValueError(f"{option} needs the pose prior")
         if cfg.collapse_guard > 0 and not any(map(self.guarded, range(len(self.terms)))):
             raise ValueError(
                 f"adapt.collapse_guard={cfg.collapse_guard}: no term of {list(cfg.losses)} has "
@@ -225,14 +225,17 @@ class Adapter:
         gap = self.nonlocalness[name] - (a - b).abs().mean()
         return self.cfg.nonlocal_guard * torch.relu(gap)
 
-    def _mirror(self, z: torch.Tensor, then: Callable) -> torch.Tensor | None:
-        """Our ``relation_facing=free``: ``then`` of the depth mirror of latents ``z``
-        ``(..., 32)`` (each frame facing the other way); None under the paper's ``match``."""
-        if self.cfg.relation_facing != "free":
-            return None
+    def _mirror(self, z: torch.Tensor, then: Callable | None = None) -> torch.Tensor:
+        """``then`` (default: nothing) of the depth mirror of latents ``z`` ``(..., 32)``, each
+        frame facing the other way through the frozen pose prior (our facing options)."""
         assert self.prior is not None
-        flat = at.depth_mirror_latent(self.prior, z.reshape(-1, z.shape[-1]))
-        return then(flat.view_as(z))
+        flat = at.depth_mirror_latent(self.prior, z.reshape(-1, z.shape[-1])).view_as(z)
+        return then(flat) if then is not None else flat
+
+    def _student_mirror(self, z: torch.Tensor, then: Callable | None = None) -> torch.Tensor | None:
+        """Our ``relation_facing=free``: :meth:`_mirror` of the relation term's student side;
+        None under the paper's ``match``."""
+        return self._mirror(z, then) if self.cfg.relation_facing == "free" else None
 
     def loss(self, i: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
         """Term ``i`` on a fresh batch: ``{"loss": ..., "z_std": ...}``."""
@@ -252,8 +255,7 @@ class Adapter:
             a, b = (za, zb) if kind == "cr" else (em(za), em(zb))
             mirrors = None
             if kind == "cr" and cfg.cr_positive == "view_or_mirror":  # ours
-                assert self.prior is not None
-                mirrors = tuple(head(at.depth_mirror_latent(self.prior, v)) for v in (za, zb))
+                mirrors = tuple(self._mirror(v, head) for v in (za, zb))
             loss = at.info_nce(head(a), head(b), cfg.temperature, groups, mirrors)
             z = za.flatten(0, -2)
         elif kind == "src":  # ours: the source-training loss on labelled source frames
@@ -268,7 +270,7 @@ class Adapter:
             x = at.frame_batch(self.clips, cfg.frames, gen).float() / 255.0
             z, student = self._g(x), self._g(r.image(x))
             teacher = self._teacher(self.nets[r.name](z))
-            loss = at.relation_l1(teacher, student, self._mirror(student, lambda m: m))
+            loss = at.relation_l1(teacher, student, self._student_mirror(student))
             loss = loss + self._nonlocal(r.name, z, student)
         else:  # L_v(tau) = |Tv(Em(G(X))) - Em(G(tau X))|
             assert r is not None
@@ -277,7 +279,7 @@ class Adapter:
             za, zt = self._g(r.anchor_video(x)), self._g(r.video(x))
             anchor, student = em(za), em(zt)
             teacher = self._teacher(self.nets[r.name](anchor))
-            loss = at.relation_l1(teacher, student, self._mirror(zt, em))
+            loss = at.relation_l1(teacher, student, self._student_mirror(zt, em))
             loss = loss + self._nonlocal(r.name, anchor, student)
             z = za.flatten(0, 1)
         if cfg.collapse_guard > 0 and self.guard_std is not None and self.guarded(i):
