@@ -28,7 +28,7 @@ from pathlib import Path
 
 from bn_target_seeds import seed_baselines, write_seed_tables
 from facing_ceiling import share_away
-from paired_bootstrap import SPLITS, paired_over_seeds, split_subjects
+from paired_bootstrap import paired_table, split_subjects
 
 from sa3dhp import pipeline
 from sa3dhp.config import load_config
@@ -133,16 +133,8 @@ def evaluate_study(
             tables[split][seed] = results_table(cfg, split, ckpts, constants)
         away[str(seed)] = facing_away(cfg, ckpts)
         runs[seed] = {row: Path(path).parent for row, path in ckpts.items()}
-    subjects = split_subjects(cfg.data)
-    paired = {
-        f"{a} - {b}": {
-            split: paired_over_seeds(
-                [r[a] for r in runs.values()], [r[b] for r in runs.values()], split, subjects[split]
-            )
-            for split in SPLITS
-        }
-        for a, b in pairs
-    }
+    by_row = {row: [r[row] for r in runs.values()] for row in runs[seeds[0]]}
+    paired = paired_table(by_row, pairs, split_subjects(cfg.data))
     write_seed_tables(
         name,
         seeds,

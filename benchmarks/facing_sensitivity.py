@@ -50,12 +50,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from facing_ceiling import away_mask, checkpoints
-from facing_stability import BASE, latents
-from paired_bootstrap import SPLITS, paired_over_seeds, split_subjects
+from facing_stability import BASE, facing_direction, latents
+from paired_bootstrap import paired_table, split_subjects
 
-from sa3dhp import metrics
+from sa3dhp import pipeline
 from sa3dhp.config import load_config
 from sa3dhp.data.synth import load_split
+from sa3dhp.evaluate import evaluate_split
 from sa3dhp.inference import load_image_model
 from sa3dhp.metrics import over_seeds
 from sa3dhp.runs import adaptation
@@ -69,7 +70,8 @@ BATCHES = 4
 DRAWS = 3
 RESULT = Path("benchmarks/results/bench_facing_sensitivity.json")
 FIGURE = "docs/bench_facing_sensitivity.png"
-ABSORBED = "ablate/facing_sensitivity/full_row_then_target_statistics"
+ABSORBED_ROW = "full_row_then_target_statistics"
+ABSORBED = f"ablate/facing_sensitivity/{ABSORBED_ROW}"
 
 
 def crops(images: np.ndarray) -> torch.Tensor:
@@ -81,8 +83,7 @@ def facing_axis(model, prior, x: torch.Tensor) -> torch.Tensor:
     """G's unit facing axis on crops ``x``: mean latent of the frames it decodes facing away
     minus that of the rest (label-free), ``(32,)``."""
     z = latents(model, x)
-    away = torch.as_tensor(away_mask(prior.decode(z).numpy()))
-    axis = z[away].mean(0) - z[~away].mean(0)
+    axis = facing_direction(z, away_mask(prior.decode(z).numpy()))
     return axis / axis.norm()
 
 
@@ -160,49 +161,37 @@ def term_steps(cfg, model, prior, jac: torch.Tensor, axis: torch.Tensor, seed: i
 
 
 def absorbed(cfg, seed: int, splits: dict) -> dict:
-    """Part 3: the full row as trained, and with AdaBN's statistics re-estimated on it, on every
-    split of ``splits``; the second's predictions go to ``ABSORBED/seed<k>`` (the layout of
-    :func:`sa3dhp.evaluate.evaluate_split`, for :func:`paired_bootstrap.paired_over_seeds`)."""
-    model, prior, _ = load_image_model(checkpoints(cfg, seed)["adapted_paper"])
-    run_dir = Path(cfg.out_dir) / ABSORBED / f"seed{seed}"
+    """Part 3: the full row as trained, and with AdaBN's statistics re-estimated on it (the
+    ``sa3dhp adapt --adabn --init`` run, into ``ABSORBED/seed<k>``), on every split of
+    ``splits``; :func:`sa3dhp.evaluate.evaluate_split` leaves each model's predictions beside it
+    for :func:`paired_bootstrap.paired_over_seeds`."""
+    full_row = checkpoints(cfg, seed)["adapted_paper"]
+    run = f"{ABSORBED}/seed{seed}"
+    adaptation.adabn(replace(cfg, seed=seed), run, full_row)
 
-    def rows(save: bool = False) -> dict:
+    def rows(ckpt: Path) -> dict:
         out = {}
         for split, data in splits.items():
-            truth = data.poses - data.poses[:, :1]
-            pred = prior.decode(latents(model, crops(data.images))).numpy()
-            if save:
-                run_dir.mkdir(parents=True, exist_ok=True)
-                np.savez(
-                    run_dir / f"predictions_{split}.npz",
-                    pred=pred.astype(np.float32), gt=data.poses, clip=data.clip,
-                    frame=data.frame, action=data.action,
-                )  # fmt: skip
+            table = evaluate_split(ckpt, data, device=cfg.device, figure=False)["overall"]
+            pred = np.load(ckpt.parent / f"predictions_{split}.npz")["pred"]
             out[split] = {
-                "mpjpe": round(metrics.mpjpe(pred, truth), 1),
-                "pa_mpjpe": round(metrics.pa_mpjpe(pred, truth), 1),
+                "mpjpe": round(table["mpjpe"], 1),
+                "pa_mpjpe": round(table["pa_mpjpe"], 1),
                 "share_facing_away": round(float(away_mask(pred).mean()), 3),
             }
         return out
 
-    before = rows()
-    frames = at.target_frames(adaptation.target_clips(cfg), cfg.adapt.adabn_frames, seed)
-    with torch.no_grad():
-        at.adabn(model, frames, seed=seed)
-    return {"full_row": before, "full_row_then_target_statistics": rows(save=True)}
+    stats = pipeline.stage_dir(cfg, run) / pipeline.CHECKPOINT
+    return {"full_row": rows(full_row), "full_row_then_target_statistics": rows(stats)}
 
 
 def paired(cfg, seeds: list[int]) -> dict:
     """Part 3's full row with target statistics against AdaBN, Gs, ``adapt.bn=target`` and the
-    full row as trained, paired over seeds and clips."""
-    ours = [Path(cfg.out_dir) / ABSORBED / f"seed{s}" for s in seeds]
-    subjects, out = split_subjects(cfg.data), {}
-    for other in ("adabn", "source_only", "adapted_bn_target", "adapted_paper"):
-        runs = [checkpoints(cfg, s)[other].parent for s in seeds]
-        out[f"full_row_then_target_statistics - {other}"] = {
-            split: paired_over_seeds(ours, runs, split, subjects[split]) for split in SPLITS
-        }
-    return out
+    full row as trained, paired over seeds, clips and subjects."""
+    others = ("adabn", "source_only", "adapted_bn_target", "adapted_paper")
+    runs = {o: [checkpoints(cfg, s)[o].parent for s in seeds] for o in others}
+    runs[ABSORBED_ROW] = [Path(cfg.out_dir) / ABSORBED / f"seed{s}" for s in seeds]
+    return paired_table(runs, [(ABSORBED_ROW, o) for o in others], split_subjects(cfg.data))
 
 
 def seed_rows(cfg, seed: int, splits: dict) -> dict:

@@ -160,12 +160,18 @@ def transform_row(model, prior, images: np.ndarray) -> dict[str, float]:
     }
 
 
+def facing_direction(z: torch.Tensor, away: np.ndarray) -> torch.Tensor:
+    """G's facing direction ``(32,)``: the mean of latents ``z`` ``(N, 32)`` whose poses face
+    away (``away`` ``(N,)``, :func:`facing_ceiling.away_mask`) minus that of the others."""
+    mask = torch.as_tensor(away)
+    return z[mask].mean(0) - z[~mask].mean(0)
+
+
 def shift_row(z: torch.Tensor, gs_z: torch.Tensor, gs_away: np.ndarray) -> dict[str, float]:
     """Part 3: the length of the mean latent's shift from Gs's, and its cosine with Gs's facing
     direction (mean latent of Gs's frames facing away minus that of the others)."""
     d = z.mean(0) - gs_z.mean(0)
-    mask = torch.as_tensor(gs_away)
-    facing = gs_z[mask].mean(0) - gs_z[~mask].mean(0)
+    facing = facing_direction(gs_z, gs_away)
     return {
         "mean_shift": round(float(d.norm()), 3),
         "cosine_with_gs_facing_away": round(float(F.cosine_similarity(d, facing, dim=0)), 3),

@@ -104,6 +104,18 @@ def paired_over_seeds(
     }
 
 
+def paired_table(runs: dict[str, list[Path]], pairs: list, subjects: dict) -> dict:
+    """``{"A - B": {split: paired_over_seeds(...)}}`` for each ``(A, B)`` of ``pairs`` on both
+    splits; ``runs``: each row's run directories, one per seed, in the same seed order;
+    ``subjects``: :func:`split_subjects`."""
+    return {
+        f"{a} - {b}": {
+            split: paired_over_seeds(runs[a], runs[b], split, subjects[split]) for split in SPLITS
+        }
+        for a, b in pairs
+    }
+
+
 def split_subjects(world) -> dict[str, np.ndarray]:
     """Each labelled target split's subject of every frame ``{split: (N,)}`` for ``world``."""
     from sa3dhp.data.synth import load_split

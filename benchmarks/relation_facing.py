@@ -29,7 +29,7 @@ import json
 from pathlib import Path
 
 from cr_negatives import BASE, run_study
-from paired_bootstrap import SPLITS, paired_over_seeds, split_subjects
+from paired_bootstrap import paired_table, split_subjects
 
 from sa3dhp.config import load_config
 from sa3dhp.train.adapt_terms import DEMO_LOSSES
@@ -46,7 +46,7 @@ def main() -> None:
     run_study(__doc__, OURS, SETTINGS, "relation_facing")
     out = json.loads(RESULT.read_text())
     cfg = load_config(*BASE)
-    ablate, subjects = Path(cfg.out_dir) / "ablate", split_subjects(cfg.data)
+    ablate = Path(cfg.out_dir) / "ablate"
     runs = {
         name: [ablate / f"{study}/seed{seed}" for seed in out["seeds"]]
         for name, study in (
@@ -54,12 +54,9 @@ def main() -> None:
             ("rows_mirror", "cr_mirror/rows_mirror"),
         )
     }
-    out["paired"]["rows_facing_free - rows_mirror"] = {
-        split: paired_over_seeds(
-            runs["rows_facing_free"], runs["rows_mirror"], split, subjects[split]
-        )
-        for split in SPLITS
-    }
+    out["paired"] |= paired_table(
+        runs, [("rows_facing_free", "rows_mirror")], split_subjects(cfg.data)
+    )
     RESULT.write_text(json.dumps(out, indent=1) + "\n")
 
 
