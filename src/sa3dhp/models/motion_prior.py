@@ -11,7 +11,7 @@ Linear skip paths (``skip=True``, default; ours): Em adds a linear map of the wh
 sequence to the FC before its tanh, and Dm adds a linear map of v to every step's FC output.
 The BiLSTMs then learn what a linear code misses. Why: on the demo mocap, a 128-component PCA of
 the latent windows already reconstructs motions to about 21 mm. The pure BiLSTM pair of the paper
-(``skip=False``) reaches only 50-70 mm in the 3-minute CPU budget (README, motion prior).
+(``skip=False``) reaches only 50-70 mm in the 3-minute CPU budget (docs/findings.md, motion prior).
 """
 
 from __future__ import annotations

@@ -41,7 +41,8 @@ class MotionPriorConfig:
     seq_len: int = 30
     skip: bool = True  # linear skip paths around the BiLSTMs (models.motion_prior; ours)
     pca_windows: int = 4096  # start the skip paths at the PCA of this many windows (0: random)
-    pca_whitening: float = 0.25  # 1: every PCA component of v at one spread, 0: one scale (README)
+    # 1: every PCA component of v at one spread, 0: one scale (docs/findings.md)
+    pca_whitening: float = 0.25
     steps: int = 1000
     batch_size: int = 16  # the BiLSTMs dominate the cost on a CPU; use more on a GPU
     lr: float = 1e-3  # from the PCA start; 3e-3 undoes it early (benchmarks/motion_sweep.py)

@@ -13,7 +13,7 @@ Limb term (``local_weight``, ours): the joint error of FK(true root vectors, dec
 directions and lengths), added to the plain reconstruction error. A few millimetres of error on
 the short pelvis->hip vectors turn the whole torso frame, so the plain error is dominated by that
 rotation, which Procrustes removes; this term trains the bone directions on their own, which is
-where PA-MPJPE comes from (16.4 -> 11.8 mm on the demo, README).
+where PA-MPJPE comes from (16.4 -> 11.8 mm on the demo, docs/method.md).
 
 Joint limits (``limit_weight``, our addition): each step also decodes ``limit_batch`` latents
 drawn from U[-1, 1]^32 and penalises how far Dp(z) is outside the anatomical limits of
@@ -23,7 +23,7 @@ uniform; this term makes the decoder honour the promise that any z of the cube d
 possible pose. On the demo world it raised the share of anatomically possible random decodes
 from 77 % to 99.9 %, but it lowered the share that look like mocap (nearest-neighbour
 typicality, ``random_decodes_typical``) from 46 % to about one per cent: it makes decodes of
-unused latents possible, not typical (README). ``sa3dhp evaluate prior`` judges decodes
+unused latents possible, not typical (docs/method.md). ``sa3dhp evaluate prior`` judges decodes
 with the same checks without margins, so its plausibility figure measures how well the penalty
 generalises to fresh latents, not an independent judge.
 
@@ -180,7 +180,7 @@ def train(
         loss = loss_rec + cfg.adv_weight * loss_adv
         if cfg.local_weight > 0:
             # the same error with the true root vectors: the limbs' share, free of the torso
-            # rotation that small hip-vector errors cause (README: where the error comes from)
+            # rotation that small hip-vector errors cause (docs/findings.md: where the error sat)
             true_roots = (y - y[:, :1])[:, list(kin.ROOT_VECTOR_JOINTS)]
             limbs = kin.forward_kinematics(kin.LocalPose(true_roots, local.directions), lengths)
             loss = loss + cfg.local_weight * (limbs - y).norm(dim=-1).mean() / 1000.0

@@ -4,7 +4,7 @@ Minimises the joint error of FK(Dp(Gs(x))) against y with the pose prior's decod
 The same loop trains the baselines: ``head="pose"`` regresses the 17x3 pose directly (no prior),
 and ``split="target_oracle"`` with ``init`` = Gs fine-tunes Gs on target labels (the upper bound
 the method never sees; from scratch, the target of generator v4 alone was too hard to learn in
-the demo's budget, see the README).
+the demo's budget, see docs/findings.md).
 Augmentation is photometric only (brightness, contrast, colour gain, sensor noise), so the
 label stays valid.
 """

@@ -115,7 +115,7 @@ def target_appearance() -> AppearanceStyle:
     field) and added a print on the front of the top, so that the side a person faces shows at
     64 px (the face alone is two pixels). With the version-4 look an oracle trained on 48,000
     target frames for 1,500 steps still measured 233 mm on target_test, no better than the
-    600-step one (see the README's source-training notes). Generator version 6 brings back mild
+    600-step one (see docs/findings.md). Generator version 6 brings back mild
     blur, noise and JPEG (image quality differs in real footage too).
     Generator version 4 dropped the source's left/right shading convention from the target (the
     source keeps it: a cue that does not transfer, like a synthetic dataset's shortcuts).
