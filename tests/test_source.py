@@ -76,6 +76,41 @@ def test_evaluate_matches_metrics_recomputed_from_the_saved_predictions(trained,
     assert (run / "predictions_target_test.png").stat().st_size > 10_000
 
 
+def test_evaluate_on_other_data_never_replaces_the_runs_own_results(trained, tmp_path):
+    from dataclasses import replace
+
+    from sa3dhp import model_file
+    from sa3dhp.data.world import split_hash
+
+    cfg, _ = trained
+    run = pipeline.stage_dir(cfg, "source")
+    image_models.evaluate_image_model(cfg, split="target_val")
+    own = (run / "metrics_target_val.json").read_text()
+    assert json.loads(own)["data"]["split_hash"] == split_hash(cfg.data, "target_val")
+    other = replace(cfg, data=replace(cfg.data, seed=cfg.data.seed + 1))
+    tag = split_hash(other.data, "target_val")
+    # the run folder, as `sa3dhp evaluate --checkpoint RUN` gives it
+    table = image_models.evaluate_image_model(other, checkpoint=run, split="target_val")
+    assert table["metrics_file"] == str(run / f"metrics_target_val-{tag}.json")
+    assert (run / "metrics_target_val.json").read_text() == own
+    assert (
+        json.loads((run / f"metrics_target_val-{tag}.json").read_text())["data"]["split_hash"]
+        == tag
+    )
+    assert (run / f"predictions_target_val-{tag}.npz").is_file()
+    # a model file knows its run's world too
+    exported = model_file.export_model(run, tmp_path / "g.safetensors")
+    assert image_models.foreign_data_tag(cfg, exported, "target_val") is None
+    assert image_models.foreign_data_tag(other, exported, "target_val") == tag
+    # a checkpoint with no record of its world: its outputs are named by the data
+    bare = tmp_path / "bare" / "checkpoint.safetensors"
+    bare.parent.mkdir()
+    bare.write_bytes((run / "checkpoint.safetensors").read_bytes())
+    assert image_models.foreign_data_tag(cfg, bare, "target_val") == split_hash(
+        cfg.data, "target_val"
+    )
+
+
 def test_evaluating_an_unlabelled_split_is_refused(trained):
     cfg, _ = trained
     from sa3dhp.data.synth import load_split

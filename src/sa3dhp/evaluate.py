@@ -3,7 +3,9 @@
 Writes, next to the checkpoint (or to ``--out``): ``predictions_<split>.npz`` (pred, gt, clip,
 frame, action), ``metrics_<split>.json`` and ``metrics_<split>.md`` (MPJPE, PA-MPJPE, N-MPJPE,
 PCK@150 mm, AUC, per action and per joint) and ``predictions_<split>.png`` (crops with the
-predicted and true skeletons, the 3D prediction against the truth, and a second view).
+predicted and true skeletons, the 3D prediction against the truth, and a second view). Data
+other than the run's own split of that name (a converted split, another world) is written as
+``<split>-<its hash>`` instead, so that it never replaces the run's own results.
 """
 
 from __future__ import annotations
@@ -109,12 +111,14 @@ def evaluate_split(
     out_dir: str | Path | None = None,
     device: str = "auto",
     figure: bool = True,
+    tag: str | None = None,
 ) -> dict:
     """Evaluate a G checkpoint on a labelled split and write the outputs (module docstring);
-    ``figure=False`` skips the PNG (the slowest output after the predictions)."""
+    ``figure=False`` skips the PNG (the slowest output after the predictions); ``tag`` (e.g. the
+    data's hash) names the outputs ``<split>-<tag>``."""
     if not split.labelled:
         raise ValueError(f"split '{split.meta.get('split')}' has no labels to evaluate against")
-    name = split.meta["split"]
+    name = split.meta["split"] + (f"-{tag}" if tag else "")
     out_dir = Path(out_dir) if out_dir else Path(checkpoint).parent
     model, prior, info = load_image_model(checkpoint, resolve_device(device))
     pred = predict(model, prior, split.images)
@@ -129,6 +133,8 @@ def evaluate_split(
     table = metrics_table(pred, split.poses, split.action, split.meta["actions"])
     table["checkpoint"] = str(checkpoint)
     table["trained_on"] = info["extra"].get("split")
+    table["data"] = {"split": split.meta["split"], "split_hash": split.meta.get("split_hash")}
+    table["metrics_file"] = str(out_dir / f"metrics_{name}.json")
     (out_dir / f"metrics_{name}.json").write_text(json.dumps(table, indent=1) + "\n")
     (out_dir / f"metrics_{name}.md").write_text(to_markdown(table, f"{checkpoint} on {name}"))
     if figure:

@@ -145,7 +145,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=1))
         return 0
     table = evaluate_image_model(_load(args), args.checkpoint, args.split, args.variant)
-    print(json.dumps({"overall": table["overall"], "frames": table["frames"]}, indent=1))
+    keys = ("overall", "frames", "metrics_file")
+    print(json.dumps({k: table[k] for k in keys}, indent=1))
     return 0
 
 
