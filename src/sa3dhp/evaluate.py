@@ -133,7 +133,8 @@ def evaluate_split(
     table = metrics_table(pred, split.poses, split.action, split.meta["actions"])
     table["checkpoint"] = str(checkpoint)
     table["trained_on"] = info["extra"].get("split")
-    table["data"] = {"split": split.meta["split"], "split_hash": split.meta.get("split_hash")}
+    data_hash = split.meta.get("split_hash") or tag
+    table["data"] = {"split": split.meta["split"], "split_hash": data_hash}
     table["metrics_file"] = str(out_dir / f"metrics_{name}.json")
     (out_dir / f"metrics_{name}.json").write_text(json.dumps(table, indent=1) + "\n")
     (out_dir / f"metrics_{name}.md").write_text(to_markdown(table, f"{checkpoint} on {name}"))
