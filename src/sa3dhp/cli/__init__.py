@@ -314,6 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--split",
         default="target_test",
         choices=["target_test", "target_val", "source_val", "target_oracle", "source_train"],
+        help="outputs go beside the checkpoint as metrics_<split>.json; on other data than the "
+        "run's own (data.paths.<split>=DIR, data.seed=...) as metrics_<split>-<data hash>.json",
     )
     from sa3dhp.protocols import PROTOCOLS
 
