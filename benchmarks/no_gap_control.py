@@ -20,7 +20,8 @@ ask G for what the look contradicts; the real target's look has no such shading.
 
 ``--by-term K`` also adapts seed K's Gs with each term of the row alone on the same clips, for
 :data:`TERM_STEPS` steps (its share of the row's 1,000), and measures them alike
-(``by_term``): which term does the damage without a gap.
+(``by_term``): which term does the damage without a gap; and L_v(slow-backward) once more
+with our fixed teacher (``adapt.teacher_grad=false``).
 
 Writes ``benchmarks/results/bench_no_gap_control.json``.
 """
@@ -89,6 +90,12 @@ def term_models(cfg, ng_cfg, seed: int) -> dict[str, Path]:
         run = RUN.format(name="alone_" + term.replace(":", "_"), k=seed)
         adaptation.adapt(scfg, run, [term], source_ckpt=gs)
         out[term] = Path(cfg.out_dir) / run / pipeline.CHECKPOINT
+    # the same relation term with our fixed teacher: does G's damage come from pulling both
+    # sides of the relation together, or from what the relation network answers?
+    fixed = replace(scfg, adapt=replace(scfg.adapt, teacher_grad=False))
+    run = RUN.format(name="alone_v_slow-backward_fixed_teacher", k=seed)
+    adaptation.adapt(fixed, run, ["v:slow-backward"], source_ckpt=gs)
+    out["v:slow-backward, fixed teacher"] = Path(cfg.out_dir) / run / pipeline.CHECKPOINT
     return out
 
 
