@@ -18,6 +18,12 @@ mirror of its answer, and the MPJPE between the two. On the source look, which s
 limbs lighter, a mirrored crop is not a rendering of the mirrored scene, so the flip terms may
 ask G for what the look contradicts; the real target's look has no such shading.
 
+And, label-free, how far the flip relation network's answer is from the exact flip on the
+latents it is asked about (``teacher_check``): for latents z, Dp(Tz(z)) against flip(Dp(z)),
+the relation applied to the decoded pose, with the prior's own round trip
+Dp(Ep(flip(Dp(z)))) as its floor; on Gs's latents of each look, and on held-out mocap, the
+networks' own distribution.
+
 ``--by-term K`` also adapts seed K's Gs with each term of the row alone on the same clips, for
 :data:`TERM_STEPS` steps (its share of the row's 1,000), and measures them alike
 (``by_term``): which term does the damage without a gap; and L_v(slow-backward) once more
@@ -35,6 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import torch
 from bn_target_seeds import seed_baselines
 from facing_ceiling import BASE, away_mask, share_away
 from large_target_probe import grouped
@@ -42,10 +49,11 @@ from paired_bootstrap import paired_bootstrap
 
 from sa3dhp import metrics, pipeline, relations
 from sa3dhp.config import load_config
+from sa3dhp.data.splits import heldout_mask
 from sa3dhp.data.synth import load_split
 from sa3dhp.demo import label_means
 from sa3dhp.evaluate import constant_baselines
-from sa3dhp.inference import load_image_model, predict
+from sa3dhp.inference import load_image_model, load_relation, predict
 from sa3dhp.metrics import over_seeds
 from sa3dhp.runs import adaptation
 from sa3dhp.train.adapt_terms import DEMO_LOSSES
@@ -112,6 +120,38 @@ def flip_check(gs: Path, images: np.ndarray) -> dict[str, float]:
     }
 
 
+@torch.no_grad()
+def teacher_gap(prior, net, z: torch.Tensor) -> dict[str, float]:
+    """For latents ``z`` ``(N, 32)``: the MPJPE of the flip network's decoded answer and of the
+    prior's round trip of the exact answer, each against the exact flip of the decoded pose."""
+    flip = relations.get("flip")
+    exact = flip.pose(prior.decode(z))
+    return {
+        "network_mm": round(metrics.mpjpe(prior.decode(net(z)), exact), 1),
+        "round_trip_floor_mm": round(metrics.mpjpe(prior.decode(prior.encode(exact)), exact), 1),
+    }
+
+
+@torch.no_grad()
+def teacher_check(cfg, gs: Path, looks: dict[str, np.ndarray]) -> dict[str, dict]:
+    """:func:`teacher_gap` on Gs's latents of each look's crops and on held-out mocap."""
+    model, prior, _ = load_image_model(gs)
+    net = load_relation(
+        pipeline.stage_dir(cfg, pipeline.RELATIONS_DIR), "flip", cfg.relations.hidden
+    )
+    out = {}
+    for look, images in looks.items():
+        x = torch.as_tensor(images).permute(0, 3, 1, 2)
+        z = torch.cat([model(x[i : i + 256]).float() for i in range(0, len(x), 256)])
+        out[look] = teacher_gap(prior, net, z)
+    mocap = load_split(cfg.data, "mocap", images=False)
+    held = mocap.poses[heldout_mask(mocap.clip, cfg.data.mocap_holdout)]
+    pick = np.random.default_rng(0).choice(len(held), min(4096, len(held)), replace=False)
+    y = torch.as_tensor(held[pick] - held[pick][:, :1], dtype=torch.float32)
+    out["heldout_mocap"] = teacher_gap(prior, net, prior.encode(y))
+    return out
+
+
 def rows(ckpts: dict[str, Path], data: dict) -> tuple[dict, dict]:
     """Each model's MPJPE, PA-MPJPE and share facing away on each split, and its per-frame
     errors on target_val."""
@@ -142,7 +182,8 @@ def main() -> None:
     ng_cfg = load_config(BASE[0], [*BASE[1], *NO_GAP])
     data = {split: load_split(ng_cfg.data, split) for split in SPLITS}
     target_look = load_split(cfg.data, "target_val").images
-    tables, errs, flips = {}, {}, {}
+    looks = {"source_look": data["target_val"].images, "target_look": target_look}
+    tables, errs, flips, teachers = {}, {}, {}, {}
     for seed in seeds:
         tables[seed], errs[seed] = rows(seed_models(cfg, ng_cfg, seed), data)
         gs = seed_baselines(cfg, seed)["source_only"]
@@ -150,7 +191,9 @@ def main() -> None:
             "source_look": flip_check(gs, data["target_val"].images),
             "target_look": flip_check(gs, target_look),
         }
+        teachers[seed] = teacher_check(cfg, gs, looks)
         print(seed, json.dumps(tables[seed]), json.dumps(flips[seed]), flush=True)
+        print(seed, json.dumps(teachers[seed]), flush=True)
     names = list(tables[seeds[0]]["target_val"])
     summary = {
         split: {
@@ -185,6 +228,13 @@ def main() -> None:
         "per_seed": {str(k): v for k, v in tables.items()},
         "summary": summary,
         "paired_target_val": paired,
+        "teacher_check": {
+            where: {
+                k: over_seeds([teachers[s][where][k] for s in seeds], 1)
+                for k in ("network_mm", "round_trip_floor_mm")
+            }
+            for where in ("source_look", "target_look", "heldout_mocap")
+        },
         "flip_check": {
             look: {
                 k: over_seeds([flips[s][look][k] for s in seeds], 3 if k == "facing_differs" else 1)

@@ -30,3 +30,21 @@ def test_flip_check_on_crops_that_a_mirror_leaves_unchanged(tiny_model):
     # Gs(flip x) is Gs(x), and a mirror in x keeps which way the body faces in depth
     assert out["facing_differs"] == 0.0
     assert out["mpjpe_mm"] >= 0.0
+
+
+def test_teacher_gap_of_the_exact_relation_is_the_round_trip_floor():
+    import torch
+
+    from sa3dhp import relations
+    from sa3dhp.models.pose_prior import PosePrior
+    from tests.conftest import TINY_PRIOR_ARCH
+
+    torch.manual_seed(0)
+    prior = PosePrior(**TINY_PRIOR_ARCH).eval()
+    flip = relations.get("flip")
+    exact = lambda z: prior.encode(flip.pose(prior.decode(z)))  # noqa: E731
+    z = torch.rand(16, 32) * 2 - 1
+    gap = ngc.teacher_gap(prior, exact, z)
+    assert gap["network_mm"] == gap["round_trip_floor_mm"] >= 0.0
+    worse = ngc.teacher_gap(prior, lambda z: -z, z)
+    assert worse["network_mm"] > 0.0 and worse["round_trip_floor_mm"] == gap["round_trip_floor_mm"]
