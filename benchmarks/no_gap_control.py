@@ -22,7 +22,10 @@ And, label-free, how far the flip relation network's answer is from the exact fl
 latents it is asked about (``teacher_check``): for latents z, Dp(Tz(z)) against flip(Dp(z)),
 the relation applied to the decoded pose, with the prior's own round trip
 Dp(Ep(flip(Dp(z)))) as its floor; on Gs's latents of each look, and on held-out mocap, the
-networks' own distribution.
+networks' own distribution. The same for the motion relations (``motion_teacher_check``):
+Gs's decoded poses of 120 clips of each look's target_train (unlabelled) become motions, and
+Dm(Tv(Em(anchor))) is set against tau of the decoded motion (floor: Dm(Em(tau motion))),
+beside the same on held-out mocap.
 
 ``--by-term K`` also adapts seed K's Gs with each term of the row alone on the same clips, for
 :data:`TERM_STEPS` steps (its share of the row's 1,000), and measures them alike
@@ -48,6 +51,7 @@ from large_target_probe import grouped
 from paired_bootstrap import paired_bootstrap
 
 from sa3dhp import metrics, pipeline, relations
+from sa3dhp import relation_pairs as rp
 from sa3dhp.config import load_config
 from sa3dhp.data.splits import heldout_mask
 from sa3dhp.data.synth import load_split
@@ -56,6 +60,7 @@ from sa3dhp.evaluate import constant_baselines
 from sa3dhp.inference import load_image_model, load_relation, predict
 from sa3dhp.metrics import over_seeds
 from sa3dhp.runs import adaptation
+from sa3dhp.runs.priors import load_motion_prior
 from sa3dhp.train.adapt_terms import DEMO_LOSSES
 
 NO_GAP = ["data.target_style=source", "data.target_look=source"]
@@ -152,6 +157,57 @@ def teacher_check(cfg, gs: Path, looks: dict[str, np.ndarray]) -> dict[str, dict
     return out
 
 
+MOTION_RELATIONS = ("flip-backward", "slow-backward")
+
+
+@torch.no_grad()
+def motion_gap(cfg, prior, clips: torch.Tensor) -> dict[str, dict[str, float]]:
+    """:func:`sa3dhp.relation_pairs.decode_error` of each of :data:`MOTION_RELATIONS`'
+    networks on pose clips ``(C, L, 17, 3)``: two windows per clip, no augmentation."""
+    motion = load_motion_prior(cfg)
+    out = {}
+    for name in MOTION_RELATIONS:
+        relation = relations.get(name)
+        net = load_relation(
+            pipeline.stage_dir(cfg, pipeline.RELATIONS_DIR), name, cfg.relations.hidden
+        )
+        gen = torch.Generator().manual_seed(0)
+        anchor, related = rp.motion_pairs(relation, clips, motion.seq_len, 2, gen, augment=False)
+        pairs = {
+            "u": rp.encode_motions(prior, motion, anchor),
+            "u_tau": rp.encode_motions(prior, motion, related),
+            "x_tau": related,
+        }
+        err = rp.decode_error(net, pairs, prior, motion)
+        out[name] = {k: round(v, 1) for k, v in err.items()}
+    return out
+
+
+@torch.no_grad()
+def motion_teacher_check(cfg, gs: Path, looks: dict[str, np.ndarray]) -> dict[str, dict]:
+    """:func:`motion_gap` on Gs's decoded poses of each look's clips ``(C, L, S, S, 3)`` and on
+    held-out mocap clips."""
+    model, prior, _ = load_image_model(gs)
+    out = {}
+    for look, clips in looks.items():
+        flat = clips.reshape(-1, *clips.shape[2:])
+        poses = torch.as_tensor(predict(model, prior, flat)).view(*clips.shape[:2], 17, 3)
+        out[look] = motion_gap(cfg, prior, poses)
+    mocap = load_split(cfg.data, "mocap", images=False)
+    held = heldout_mask(mocap.clip, cfg.data.mocap_holdout)
+    length = mocap.meta["clip_length"]
+    y = torch.as_tensor(mocap.poses[held]).view(-1, length, 17, 3)
+    out["heldout_mocap"] = motion_gap(cfg, prior, y - y[:, :, :1])
+    return out
+
+
+def unlabelled_clips(world, n: int = 120) -> np.ndarray:
+    """The first ``n`` clips of a world's target_train ``(n, L, S, S, 3)`` (no labels)."""
+    data = load_split(world, "target_train")
+    length = data.meta["clip_length"]
+    return data.images[: n * length].reshape(n, length, *data.images.shape[1:])
+
+
 def rows(ckpts: dict[str, Path], data: dict) -> tuple[dict, dict]:
     """Each model's MPJPE, PA-MPJPE and share facing away on each split, and its per-frame
     errors on target_val."""
@@ -183,7 +239,11 @@ def main() -> None:
     data = {split: load_split(ng_cfg.data, split) for split in SPLITS}
     target_look = load_split(cfg.data, "target_val").images
     looks = {"source_look": data["target_val"].images, "target_look": target_look}
-    tables, errs, flips, teachers = {}, {}, {}, {}
+    clip_looks = {
+        "source_look": unlabelled_clips(ng_cfg.data),
+        "target_look": unlabelled_clips(cfg.data),
+    }
+    tables, errs, flips, teachers, motion_teachers = {}, {}, {}, {}, {}
     for seed in seeds:
         tables[seed], errs[seed] = rows(seed_models(cfg, ng_cfg, seed), data)
         gs = seed_baselines(cfg, seed)["source_only"]
@@ -192,8 +252,9 @@ def main() -> None:
             "target_look": flip_check(gs, target_look),
         }
         teachers[seed] = teacher_check(cfg, gs, looks)
+        motion_teachers[seed] = motion_teacher_check(cfg, gs, clip_looks)
         print(seed, json.dumps(tables[seed]), json.dumps(flips[seed]), flush=True)
-        print(seed, json.dumps(teachers[seed]), flush=True)
+        print(seed, json.dumps(teachers[seed]), json.dumps(motion_teachers[seed]), flush=True)
     names = list(tables[seeds[0]]["target_val"])
     summary = {
         split: {
@@ -232,6 +293,16 @@ def main() -> None:
             where: {
                 k: over_seeds([teachers[s][where][k] for s in seeds], 1)
                 for k in ("network_mm", "round_trip_floor_mm")
+            }
+            for where in ("source_look", "target_look", "heldout_mocap")
+        },
+        "motion_teacher_check": {
+            where: {
+                name: {
+                    k: over_seeds([motion_teachers[s][where][name][k] for s in seeds], 1)
+                    for k in ("decoded_mpjpe", "autoencoder_floor_mpjpe")
+                }
+                for name in MOTION_RELATIONS
             }
             for where in ("source_look", "target_look", "heldout_mocap")
         },

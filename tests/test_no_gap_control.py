@@ -48,3 +48,17 @@ def test_teacher_gap_of_the_exact_relation_is_the_round_trip_floor():
     assert gap["network_mm"] == gap["round_trip_floor_mm"] >= 0.0
     worse = ngc.teacher_gap(prior, lambda z: -z, z)
     assert worse["network_mm"] > 0.0 and worse["round_trip_floor_mm"] == gap["round_trip_floor_mm"]
+
+
+def test_unlabelled_clips_are_whole_clips_in_order(tmp_path):
+    import numpy as np
+
+    from sa3dhp.data.synth import load_split
+    from tests.test_synth import TINY
+
+    world = load_config("demo", [*TINY, f"data.cache_dir={tmp_path}"]).data
+    clips = ngc.unlabelled_clips(world, 2)
+    data = load_split(world, "target_train")
+    length = data.meta["clip_length"]
+    assert clips.shape == (2, length, *data.images.shape[1:])
+    assert np.array_equal(clips[1, 0], data.images[data.clip_starts()[1]])
