@@ -126,9 +126,15 @@ def share_axial(poses: np.ndarray) -> float:
     return round(float((np.abs(fwd[:, 2]) > np.cos(np.radians(30))).mean()), 3)
 
 
+def forward_z(poses: np.ndarray) -> np.ndarray:
+    """The depth component ``(N,)`` of each pose's forward axis, poses ``(N, 17, 3)`` (> 0:
+    facing away from the camera)."""
+    return pose_torso_frame(poses)[..., 2][:, 2]
+
+
 def away_mask(poses: np.ndarray) -> np.ndarray:
     """Whether each pose of ``(N, 17, 3)`` faces away from the camera (forward along +z)."""
-    return pose_torso_frame(poses)[..., 2][:, 2] > 0
+    return forward_z(poses) > 0
 
 
 def share_away(poses: np.ndarray) -> float:

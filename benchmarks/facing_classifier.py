@@ -33,7 +33,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from bn_target_seeds import seed_baselines
-from facing_ceiling import BASE, SEEDS, away_mask
+from facing_ceiling import BASE, SEEDS, away_mask, forward_z
 
 from sa3dhp import metrics
 from sa3dhp.config import load_config
@@ -41,7 +41,7 @@ from sa3dhp.data.synth import load_split
 from sa3dhp.demo import label_means
 from sa3dhp.evaluate import constant_baselines
 from sa3dhp.inference import load_image_model, predict
-from sa3dhp.kinematics import depth_mirror, pose_torso_frame
+from sa3dhp.kinematics import depth_mirror
 from sa3dhp.metrics import over_seeds
 
 #: Gs's pseudo-labels are kept where ``CONFIDENT[0] <= |forward_z| < CONFIDENT[1]``
@@ -50,11 +50,6 @@ CONFIDENT = (0.3, 0.85)
 BINS = ((0.0, 0.3), (0.3, 0.6), (0.6, 0.85), (0.85, 1.01))
 THRESHOLDS = (0.5, 0.7, 0.85, 0.95)
 EPOCHS, BATCH, LR = 6, 128, 2e-3
-
-
-def forward_z(poses: np.ndarray) -> np.ndarray:
-    """The depth component ``(N,)`` of each pose's forward axis (> 0: facing away)."""
-    return pose_torso_frame(poses - poses[:, :1])[..., 2][:, 2]
 
 
 def mirrored_where(poses: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from bn_target_seeds import bn_target_run, seed_baselines
 from facing_ceiling import BASE, SEEDS, share_away
-from paired_bootstrap import paired_bootstrap
+from paired_bootstrap import paired_errors
 
 from sa3dhp import metrics, pipeline
 from sa3dhp.config import load_config
@@ -79,25 +79,31 @@ def seed_checkpoints(cfg, seed: int) -> dict[str, Path]:
     }
 
 
-def grouped(err: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Summed errors and frame counts ``(G,)`` per group of frames."""
-    _, index = np.unique(groups, return_inverse=True)
-    return np.bincount(index, err), np.bincount(index)
+def model_rows(ckpts: dict[str, Path], splits: dict) -> tuple[dict, dict]:
+    """Each model's MPJPE, PA-MPJPE and share facing away on each labelled split of
+    ``splits`` (``{name: Split}``), and its per-frame errors ``(N,)`` there."""
+    table = {split: {} for split in splits}
+    errs: dict[str, dict] = {split: {} for split in splits}
+    for name, ckpt in ckpts.items():
+        model, prior, _ = load_image_model(ckpt)
+        for split, d in splits.items():
+            truth = d.poses - d.poses[:, :1]
+            pred = predict(model, prior, d.images)
+            errs[split][name] = metrics.joint_errors(pred - pred[:, :1], truth).mean(-1)
+            table[split][name] = {
+                "mpjpe": round(float(errs[split][name].mean()), 2),
+                "pa_mpjpe": round(metrics.pa_mpjpe(pred, truth), 2),
+                "share_facing_away": share_away(pred),
+            }
+    return table, errs
 
 
 def pair_row(errs: dict[int, dict], a: str, b: str, data) -> dict:
-    """MPJPE(a) - MPJPE(b): each seed's, and the seed mean with its intervals over clips and
-    over subjects (the same frames in every seed)."""
-    per_seed = [round(float(e[a].mean() - e[b].mean()), 2) for e in errs.values()]
-    out = {"per_seed_mm": per_seed}
-    for unit, groups in (("clips", data.clip), ("subjects", data.subject)):
-        sums = [[grouped(e[name], groups)[0] for e in errs.values()] for name in (a, b)]
-        count = grouped(errs[SEEDS[0]][a], groups)[1]
-        res = paired_bootstrap(np.mean(sums[0], 0), np.mean(sums[1], 0), count)
-        out |= {"diff_mm": res["diff_mm"], f"ci95_mm_over_{unit}": res["ci95_mm"], unit: len(count)}
-    signs = {np.sign(d) for d in per_seed}
-    out["same_sign_every_seed"] = len(signs) == 1 and 0 not in signs
-    return out
+    """MPJPE(a) - MPJPE(b) over the seeds of ``errs`` (``{seed: {name: (N,)}}``), with its
+    intervals over the sample's clips and subjects (:func:`paired_bootstrap.paired_errors`)."""
+    return paired_errors(
+        [e[a] for e in errs.values()], [e[b] for e in errs.values()], data.clip, data.subject
+    )
 
 
 def main() -> None:
@@ -107,16 +113,8 @@ def main() -> None:
     constants = constant_baselines(*label_means(cfg), truth)
     tables, errs = {}, {}
     for seed in SEEDS:
-        table, errs[seed] = {}, {}
-        for name, ckpt in seed_checkpoints(cfg, seed).items():
-            model, prior, _ = load_image_model(ckpt)
-            pred = predict(model, prior, data.images)
-            errs[seed][name] = metrics.joint_errors(pred - pred[:, :1], truth).mean(-1)
-            table[name] = {
-                "mpjpe": round(float(errs[seed][name].mean()), 2),
-                "pa_mpjpe": round(metrics.pa_mpjpe(pred, truth), 2),
-                "share_facing_away": share_away(pred),
-            }
+        by_split, by_split_errs = model_rows(seed_checkpoints(cfg, seed), {"sample": data})
+        table, errs[seed] = by_split["sample"], by_split_errs["sample"]
         gap = table["source_only"]["mpjpe"] - table["oracle"]["mpjpe"]
         for name, row in table.items():
             if name not in ("source_only", "oracle"):

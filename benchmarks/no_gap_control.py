@@ -46,9 +46,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from bn_target_seeds import seed_baselines
-from facing_ceiling import BASE, away_mask, share_away
-from large_target_probe import grouped
-from paired_bootstrap import paired_bootstrap
+from facing_ceiling import BASE, away_mask
+from large_target_probe import model_rows
+from paired_bootstrap import paired_errors
 
 from sa3dhp import metrics, pipeline, relations
 from sa3dhp import relation_pairs as rp
@@ -125,6 +125,24 @@ def flip_check(gs: Path, images: np.ndarray) -> dict[str, float]:
     }
 
 
+MOTION_RELATIONS = ("flip-backward", "slow-backward")
+
+
+def load_teachers(cfg) -> dict:
+    """The frozen teachers the checks read, loaded once: the flip network (``flip``), the
+    motion prior (``motion``) and each of :data:`MOTION_RELATIONS`' networks; and held-out
+    mocap clips ``(C, L, 17, 3)`` root-relative (``mocap``), the networks' own distribution."""
+    run = pipeline.stage_dir(cfg, pipeline.RELATIONS_DIR)
+    mocap = load_split(cfg.data, "mocap", images=False)
+    held = mocap.poses[heldout_mask(mocap.clip, cfg.data.mocap_holdout)]
+    clips = torch.as_tensor(held).view(-1, mocap.meta["clip_length"], 17, 3)
+    return {
+        "motion": load_motion_prior(cfg),
+        "mocap": clips - clips[:, :, :1],
+        **{n: load_relation(run, n, cfg.relations.hidden) for n in ("flip", *MOTION_RELATIONS)},
+    }
+
+
 @torch.no_grad()
 def teacher_gap(prior, net, z: torch.Tensor) -> dict[str, float]:
     """For latents ``z`` ``(N, 32)``: the MPJPE of the flip network's decoded answer and of the
@@ -138,67 +156,49 @@ def teacher_gap(prior, net, z: torch.Tensor) -> dict[str, float]:
 
 
 @torch.no_grad()
-def teacher_check(cfg, gs: Path, looks: dict[str, np.ndarray]) -> dict[str, dict]:
-    """:func:`teacher_gap` on Gs's latents of each look's crops and on held-out mocap."""
-    model, prior, _ = load_image_model(gs)
-    net = load_relation(
-        pipeline.stage_dir(cfg, pipeline.RELATIONS_DIR), "flip", cfg.relations.hidden
-    )
-    out = {}
-    for look, images in looks.items():
-        x = torch.as_tensor(images).permute(0, 3, 1, 2)
-        z = torch.cat([model(x[i : i + 256]).float() for i in range(0, len(x), 256)])
-        out[look] = teacher_gap(prior, net, z)
-    mocap = load_split(cfg.data, "mocap", images=False)
-    held = mocap.poses[heldout_mask(mocap.clip, cfg.data.mocap_holdout)]
-    pick = np.random.default_rng(0).choice(len(held), min(4096, len(held)), replace=False)
-    y = torch.as_tensor(held[pick] - held[pick][:, :1], dtype=torch.float32)
-    out["heldout_mocap"] = teacher_gap(prior, net, prior.encode(y))
-    return out
-
-
-MOTION_RELATIONS = ("flip-backward", "slow-backward")
-
-
-@torch.no_grad()
-def motion_gap(cfg, prior, clips: torch.Tensor) -> dict[str, dict[str, float]]:
+def motion_gap(teachers: dict, prior, clips: torch.Tensor) -> dict[str, dict[str, float]]:
     """:func:`sa3dhp.relation_pairs.decode_error` of each of :data:`MOTION_RELATIONS`'
     networks on pose clips ``(C, L, 17, 3)``: two windows per clip, no augmentation."""
-    motion = load_motion_prior(cfg)
+    motion = teachers["motion"]
     out = {}
     for name in MOTION_RELATIONS:
-        relation = relations.get(name)
-        net = load_relation(
-            pipeline.stage_dir(cfg, pipeline.RELATIONS_DIR), name, cfg.relations.hidden
-        )
         gen = torch.Generator().manual_seed(0)
-        anchor, related = rp.motion_pairs(relation, clips, motion.seq_len, 2, gen, augment=False)
+        anchor, related = rp.motion_pairs(
+            relations.get(name), clips, motion.seq_len, 2, gen, augment=False
+        )
         pairs = {
             "u": rp.encode_motions(prior, motion, anchor),
             "u_tau": rp.encode_motions(prior, motion, related),
             "x_tau": related,
         }
-        err = rp.decode_error(net, pairs, prior, motion)
+        err = rp.decode_error(teachers[name], pairs, prior, motion)
         out[name] = {k: round(v, 1) for k, v in err.items()}
     return out
 
 
 @torch.no_grad()
-def motion_teacher_check(cfg, gs: Path, looks: dict[str, np.ndarray]) -> dict[str, dict]:
-    """:func:`motion_gap` on Gs's decoded poses of each look's clips ``(C, L, S, S, 3)`` and on
-    held-out mocap clips."""
+def teacher_checks(
+    teachers: dict, gs: Path, looks: dict[str, np.ndarray], clip_looks: dict[str, np.ndarray]
+) -> tuple[dict, dict]:
+    """:func:`teacher_gap` on Gs's latents of each look's crops ``looks`` and :func:`motion_gap`
+    on Gs's decoded poses of each look's clips ``clip_looks`` ``(C, L, S, S, 3)``; each also
+    on held-out mocap (``heldout_mocap``)."""
     model, prior, _ = load_image_model(gs)
-    out = {}
-    for look, clips in looks.items():
+    flip, motion = {}, {}
+    for look, images in looks.items():
+        x = torch.as_tensor(images).permute(0, 3, 1, 2)
+        z = torch.cat([model(x[i : i + 256]).float() for i in range(0, len(x), 256)])
+        flip[look] = teacher_gap(prior, teachers["flip"], z)
+    for look, clips in clip_looks.items():
         flat = clips.reshape(-1, *clips.shape[2:])
         poses = torch.as_tensor(predict(model, prior, flat)).view(*clips.shape[:2], 17, 3)
-        out[look] = motion_gap(cfg, prior, poses)
-    mocap = load_split(cfg.data, "mocap", images=False)
-    held = heldout_mask(mocap.clip, cfg.data.mocap_holdout)
-    length = mocap.meta["clip_length"]
-    y = torch.as_tensor(mocap.poses[held]).view(-1, length, 17, 3)
-    out["heldout_mocap"] = motion_gap(cfg, prior, y - y[:, :, :1])
-    return out
+        motion[look] = motion_gap(teachers, prior, poses)
+    mocap = teachers["mocap"]
+    frames = mocap.flatten(0, 1)
+    pick = np.random.default_rng(0).choice(len(frames), min(4096, len(frames)), replace=False)
+    flip["heldout_mocap"] = teacher_gap(prior, teachers["flip"], prior.encode(frames[pick]))
+    motion["heldout_mocap"] = motion_gap(teachers, prior, mocap)
+    return flip, motion
 
 
 def unlabelled_clips(world, n: int = 120) -> np.ndarray:
@@ -208,24 +208,16 @@ def unlabelled_clips(world, n: int = 120) -> np.ndarray:
     return data.images[: n * length].reshape(n, length, *data.images.shape[1:])
 
 
-def rows(ckpts: dict[str, Path], data: dict) -> tuple[dict, dict]:
-    """Each model's MPJPE, PA-MPJPE and share facing away on each split, and its per-frame
-    errors on target_val."""
-    table, errs = {s: {} for s in data}, {}
-    for name, ckpt in ckpts.items():
-        model, prior, _ = load_image_model(ckpt)
-        for split, d in data.items():
-            truth = d.poses - d.poses[:, :1]
-            pred = predict(model, prior, d.images)
-            err = metrics.joint_errors(pred - pred[:, :1], truth).mean(-1)
-            if split == "target_val":
-                errs[name] = err
-            table[split][name] = {
-                "mpjpe": round(float(err.mean()), 2),
-                "pa_mpjpe": round(metrics.pa_mpjpe(pred, truth), 2),
-                "share_facing_away": share_away(pred),
-            }
-    return table, errs
+def seed_summary(trees: list):
+    """:func:`over_seeds` of every number of nested dicts ``trees`` (one per seed, the same
+    keys): shares (``facing_differs``, ``share_facing_away``) to 3 digits, mm to 1."""
+    return _summary(trees, None)
+
+
+def _summary(trees: list, key: str | None):
+    if isinstance(trees[0], dict):
+        return {k: _summary([t[k] for t in trees], k) for k in trees[0]}
+    return over_seeds(trees, 3 if key in ("facing_differs", "share_facing_away") else 1)
 
 
 def main() -> None:
@@ -237,43 +229,32 @@ def main() -> None:
     cfg = load_config(BASE[0], BASE[1])
     ng_cfg = load_config(BASE[0], [*BASE[1], *NO_GAP])
     data = {split: load_split(ng_cfg.data, split) for split in SPLITS}
-    target_look = load_split(cfg.data, "target_val").images
-    looks = {"source_look": data["target_val"].images, "target_look": target_look}
+    looks = {
+        "source_look": data["target_val"].images,
+        "target_look": load_split(cfg.data, "target_val").images,
+    }
     clip_looks = {
         "source_look": unlabelled_clips(ng_cfg.data),
         "target_look": unlabelled_clips(cfg.data),
     }
-    tables, errs, flips, teachers, motion_teachers = {}, {}, {}, {}, {}
+    teachers = load_teachers(cfg)
+    tables, errs, flips, checks = {}, {}, {}, {}
     for seed in seeds:
-        tables[seed], errs[seed] = rows(seed_models(cfg, ng_cfg, seed), data)
+        tables[seed], seed_errs = model_rows(seed_models(cfg, ng_cfg, seed), data)
+        errs[seed] = seed_errs["target_val"]
         gs = seed_baselines(cfg, seed)["source_only"]
-        flips[seed] = {
-            "source_look": flip_check(gs, data["target_val"].images),
-            "target_look": flip_check(gs, target_look),
-        }
-        teachers[seed] = teacher_check(cfg, gs, looks)
-        motion_teachers[seed] = motion_teacher_check(cfg, gs, clip_looks)
+        flips[seed] = {look: flip_check(gs, images) for look, images in looks.items()}
+        checks[seed] = teacher_checks(teachers, gs, looks, clip_looks)
         print(seed, json.dumps(tables[seed]), json.dumps(flips[seed]), flush=True)
-        print(seed, json.dumps(teachers[seed]), json.dumps(motion_teachers[seed]), flush=True)
-    names = list(tables[seeds[0]]["target_val"])
-    summary = {
-        split: {
-            n: {
-                k: over_seeds([tables[s][split][n][k] for s in seeds], 1 if "mpjpe" in k else 3)
-                for k in ("mpjpe", "pa_mpjpe", "share_facing_away")
-            }
-            for n in names
-        }
-        for split in SPLITS
-    }
+        print(seed, json.dumps(checks[seed]), flush=True)
     val = data["target_val"]
-    paired = {}
-    for a, b in PAIRS:
-        per_seed = [round(float(errs[s][a].mean() - errs[s][b].mean()), 2) for s in seeds]
-        sums = [[grouped(errs[s][n], val.clip)[0] for s in seeds] for n in (a, b)]
-        count = grouped(errs[seeds[0]][a], val.clip)[1]
-        res = paired_bootstrap(np.mean(sums[0], 0), np.mean(sums[1], 0), count)
-        paired[f"{a} - {b}"] = res | {"per_seed_mm": per_seed}
+    paired = {
+        f"{a} - {b}": paired_errors(
+            [errs[s][a] for s in seeds], [errs[s][b] for s in seeds], val.clip, val.subject
+        )
+        for a, b in PAIRS
+    }
+    summary = seed_summary([tables[s] for s in seeds])
     out = {
         "what": __doc__.split("\n\n")[0],
         "seeds": seeds,
@@ -289,30 +270,9 @@ def main() -> None:
         "per_seed": {str(k): v for k, v in tables.items()},
         "summary": summary,
         "paired_target_val": paired,
-        "teacher_check": {
-            where: {
-                k: over_seeds([teachers[s][where][k] for s in seeds], 1)
-                for k in ("network_mm", "round_trip_floor_mm")
-            }
-            for where in ("source_look", "target_look", "heldout_mocap")
-        },
-        "motion_teacher_check": {
-            where: {
-                name: {
-                    k: over_seeds([motion_teachers[s][where][name][k] for s in seeds], 1)
-                    for k in ("decoded_mpjpe", "autoencoder_floor_mpjpe")
-                }
-                for name in MOTION_RELATIONS
-            }
-            for where in ("source_look", "target_look", "heldout_mocap")
-        },
-        "flip_check": {
-            look: {
-                k: over_seeds([flips[s][look][k] for s in seeds], 3 if k == "facing_differs" else 1)
-                for k in ("facing_differs", "mpjpe_mm")
-            }
-            for look in ("source_look", "target_look")
-        },
+        "teacher_check": seed_summary([checks[s][0] for s in seeds]),
+        "motion_teacher_check": seed_summary([checks[s][1] for s in seeds]),
+        "flip_check": seed_summary([flips[s] for s in seeds]),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     if args.by_term is not None:
@@ -321,7 +281,7 @@ def main() -> None:
             "source_only": seed_baselines(cfg, k)["source_only"],
             **term_models(cfg, ng_cfg, k),
         }
-        out["by_term"] = {"seed": k, "steps": TERM_STEPS, **rows(ckpts, data)[0]}
+        out["by_term"] = {"seed": k, "steps": TERM_STEPS, **model_rows(ckpts, data)[0]}
         print(json.dumps(out["by_term"], indent=1))
     dest = Path("benchmarks/results/bench_no_gap_control.json")
     dest.write_text(json.dumps(out, indent=1) + "\n")

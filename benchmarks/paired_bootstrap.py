@@ -34,14 +34,25 @@ DEFAULT_PAIRS = [
 ]
 
 
+def group_sums(err: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Summed per-frame errors ``err`` ``(N,)`` and frame counts ``(G,)`` per group id of
+    ``groups`` ``(N,)``, groups in sorted id order."""
+    units, index = np.unique(groups, return_inverse=True)
+    return np.bincount(index, err, len(units)), np.bincount(index, minlength=len(units))
+
+
+def frame_errors(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame MPJPE ``(N,)`` mm and clip ids ``(N,)`` of a predictions file."""
+    d = np.load(path)
+    return joint_errors(d["pred"], d["gt"]).mean(-1), d["clip"]
+
+
 def clip_errors(path: Path, groups: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per-clip summed joint errors ``(C,)`` mm and frame counts ``(C,)`` of a predictions file,
     clips in sorted id order; with ``groups`` (one id per frame, e.g. the split's subjects),
     per group instead."""
-    d = np.load(path)
-    err = joint_errors(d["pred"], d["gt"]).mean(-1)  # (N,) per frame
-    units, index = np.unique(d["clip"] if groups is None else groups, return_inverse=True)
-    return np.bincount(index, err, len(units)), np.bincount(index, minlength=len(units))
+    err, clip = frame_errors(path)
+    return group_sums(err, clip if groups is None else groups)
 
 
 def paired_bootstrap(
@@ -62,46 +73,64 @@ def paired_bootstrap(
     }
 
 
-def paired_over_seeds(
-    runs_a: list[Path], runs_b: list[Path], split: str, subjects: np.ndarray | None = None
+def paired_errors(
+    errs_a: list[np.ndarray],
+    errs_b: list[np.ndarray],
+    clips: np.ndarray,
+    subjects: np.ndarray | None = None,
 ) -> dict:
-    """MPJPE(A) - MPJPE(B) on ``split``, the mean over seeds (``runs_a[i]`` faces ``runs_b[i]``,
-    run directories of the same seed), with a 95 % paired-bootstrap interval over the split's
-    clips (each resample scores every seed's two runs on the same clips), and each seed's own
-    difference. The interval is the clips' spread of the seed mean, not the seeds': a
-    difference holds only where it also has one sign in every seed (``same_sign_every_seed``).
-    With ``subjects`` (the split's subject of each frame), also the interval from resampling
-    the split's subjects instead of its clips (``ci95_mm_over_subjects``): a clip's frames share
-    their person with the other clips of that subject, so the clips are not independent."""
-    sums_a, sums_b, per_seed, count = [], [], [], None
-    for a, b in zip(runs_a, runs_b, strict=True):
-        sum_a, count_a = clip_errors(Path(a) / f"predictions_{split}.npz")
-        sum_b, count_b = clip_errors(Path(b) / f"predictions_{split}.npz")
-        if not np.array_equal(count_a, count_b) or (
-            count is not None and not np.array_equal(count, count_a)
-        ):
-            raise ValueError(f"{a} and {b}: the runs' {split} predictions cover other frames")
-        count = count_a
-        sums_a.append(sum_a)
-        sums_b.append(sum_b)
-        per_seed.append(round(float((sum_a.sum() - sum_b.sum()) / count.sum()), 2))
+    """MPJPE(A) - MPJPE(B) from per-frame errors ``(N,)`` of each seed (``errs_a[i]`` faces
+    ``errs_b[i]``, the same frames of clips ``clips`` ``(N,)``): the mean over seeds with a
+    95 % paired-bootstrap interval over the clips (each resample scores every seed's two runs
+    on the same clips), and each seed's own difference. The interval is the clips' spread of
+    the seed mean, not the seeds': a difference holds only where it also has one sign in every
+    seed (``same_sign_every_seed``). With ``subjects`` (each frame's subject), also the
+    interval from resampling subjects instead (``ci95_mm_over_subjects``): a clip's frames
+    share their person with the other clips of that subject, so the clips are not
+    independent."""
+    sums = [[group_sums(e, clips)[0] for e in errs] for errs in (errs_a, errs_b)]
+    count = group_sums(errs_a[0], clips)[1]
+    per_seed = [
+        round(float((a.sum() - b.sum()) / count.sum()), 2) for a, b in zip(*sums, strict=True)
+    ]
     # the same clips in every seed: the seed mean of the differences is that of the sums
-    out = paired_bootstrap(np.mean(sums_a, 0), np.mean(sums_b, 0), count)
-    signs = {np.sign(d) for d in per_seed}
+    out = paired_bootstrap(np.mean(sums[0], 0), np.mean(sums[1], 0), count)
     if subjects is not None:
-        by_subject = [
-            [clip_errors(Path(r) / f"predictions_{split}.npz", subjects)[0] for r in runs]
-            for runs in (runs_a, runs_b)
-        ]
-        count = clip_errors(Path(runs_a[0]) / f"predictions_{split}.npz", subjects)[1]
-        wide = paired_bootstrap(*(np.mean(sums, 0) for sums in by_subject), count)
+        by_subject = [[group_sums(e, subjects)[0] for e in errs] for errs in (errs_a, errs_b)]
+        count = group_sums(errs_a[0], subjects)[1]
+        wide = paired_bootstrap(*(np.mean(s, 0) for s in by_subject), count)
         out |= {"ci95_mm_over_subjects": wide["ci95_mm"], "subjects": len(count)}
+    signs = {np.sign(d) for d in per_seed}
     return {
         **out,
         "per_seed_mm": per_seed,
         "seeds": len(per_seed),
         "same_sign_every_seed": len(signs) == 1 and 0 not in signs,
     }
+
+
+def paired_over_seeds(
+    runs_a: list[Path], runs_b: list[Path], split: str, subjects: np.ndarray | None = None
+) -> dict:
+    """:func:`paired_errors` of run directories (``runs_a[i]`` faces ``runs_b[i]``, runs of
+    the same seed) on ``split``, from the predictions their evaluation saved.
+
+    Raises:
+        ValueError: two runs' predictions cover other frames.
+    """
+    errs_a, errs_b, count, clips = [], [], None, None
+    for a, b in zip(runs_a, runs_b, strict=True):
+        err_a, clips = frame_errors(Path(a) / f"predictions_{split}.npz")
+        err_b, clip_b = frame_errors(Path(b) / f"predictions_{split}.npz")
+        count_a, count_b = group_sums(err_a, clips)[1], group_sums(err_b, clip_b)[1]
+        if not np.array_equal(count_a, count_b) or (
+            count is not None and not np.array_equal(count, count_a)
+        ):
+            raise ValueError(f"{a} and {b}: the runs' {split} predictions cover other frames")
+        count = count_a
+        errs_a.append(err_a)
+        errs_b.append(err_b)
+    return paired_errors(errs_a, errs_b, clips, subjects)
 
 
 def paired_table(runs: dict[str, list[Path]], pairs: list, subjects: dict) -> dict:

@@ -72,3 +72,9 @@ def test_resampling_subjects_widens_the_interval_when_a_subjects_clips_agree(tmp
     (lo, hi), (slo, shi) = out["ci95_mm"], out["ci95_mm_over_subjects"]
     assert slo == 0.0 and shi == 40.0  # either subject alone
     assert slo < lo < 20.0 < hi < shi
+
+
+def test_group_sums_sums_and_counts_per_group():
+    bench = load_benchmark("paired_bootstrap")
+    sums, counts = bench.group_sums(np.array([1.0, 2.0, 3.0, 4.0]), np.array([7, 3, 7, 7]))
+    assert sums.tolist() == [2.0, 8.0] and counts.tolist() == [1, 3]

@@ -79,7 +79,8 @@ def test_evaluate_matches_metrics_recomputed_from_the_saved_predictions(trained,
 def test_evaluate_on_other_data_never_replaces_the_runs_own_results(trained, tmp_path):
     from dataclasses import replace
 
-    from sa3dhp import model_file
+    from sa3dhp import evaluate, model_file
+    from sa3dhp.data.synth import load_split
     from sa3dhp.data.world import split_hash
 
     cfg, _ = trained
@@ -98,17 +99,20 @@ def test_evaluate_on_other_data_never_replaces_the_runs_own_results(trained, tmp
         == tag
     )
     assert (run / f"predictions_target_val-{tag}.npz").is_file()
+    # evaluate_split alone (as the demo's stress rows call it) reads the split's own hash
+    ckpt = run / "checkpoint.safetensors"
+    evaluate.evaluate_split(ckpt, load_split(other.data, "target_val"), figure=False)
+    assert (run / "metrics_target_val.json").read_text() == own
     # a model file knows its run's world too
+    mine = split_hash(cfg.data, "target_val")
     exported = model_file.export_model(run, tmp_path / "g.safetensors")
-    assert image_models.foreign_data_tag(cfg, exported, "target_val") is None
-    assert image_models.foreign_data_tag(other, exported, "target_val") == tag
+    assert evaluate.output_tag(exported, "target_val", mine) is None
+    assert evaluate.output_tag(exported, "target_val", tag) == tag
     # a checkpoint with no record of its world: its outputs are named by the data
     bare = tmp_path / "bare" / "checkpoint.safetensors"
     bare.parent.mkdir()
-    bare.write_bytes((run / "checkpoint.safetensors").read_bytes())
-    assert image_models.foreign_data_tag(cfg, bare, "target_val") == split_hash(
-        cfg.data, "target_val"
-    )
+    bare.write_bytes(ckpt.read_bytes())
+    assert evaluate.output_tag(bare, "target_val", mine) == mine
 
 
 def test_evaluating_an_unlabelled_split_is_refused(trained):

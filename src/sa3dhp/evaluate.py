@@ -105,19 +105,54 @@ def predictions_figure(
     return path
 
 
+def run_world(checkpoint: Path):
+    """The :class:`~sa3dhp.data.world.WorldConfig` of the run that made ``checkpoint``: the
+    ``config.yaml`` beside it, or a model file's own record of its run's config; None when
+    neither says."""
+    from omegaconf import OmegaConf
+
+    from sa3dhp import model_file
+    from sa3dhp.data.world import WorldConfig
+
+    try:
+        if model_file.is_model_file(checkpoint):
+            saved = model_file.read_metadata(checkpoint)["config"]
+        elif (checkpoint.parent / "config.yaml").is_file():
+            saved = OmegaConf.to_container(OmegaConf.load(checkpoint.parent / "config.yaml"))
+        else:
+            return None
+        merged = OmegaConf.merge(OmegaConf.structured(WorldConfig), saved.get("data") or {})
+        return OmegaConf.to_object(merged)
+    except Exception:  # an old or foreign record: the world is unknown
+        return None
+
+
+def output_tag(checkpoint: Path, split: str, data_hash: str) -> str | None:
+    """None when ``data_hash`` is that of the split named ``split`` in the checkpoint's own
+    run (its outputs keep their usual names); otherwise ``data_hash``, which names them."""
+    from sa3dhp.data.world import split_hash
+
+    world = run_world(checkpoint)
+    return None if world is not None and split_hash(world, split) == data_hash else data_hash
+
+
 def evaluate_split(
     checkpoint: str | Path,
     split: Split,
     out_dir: str | Path | None = None,
     device: str = "auto",
     figure: bool = True,
-    tag: str | None = None,
+    data_hash: str | None = None,
 ) -> dict:
     """Evaluate a G checkpoint on a labelled split and write the outputs (module docstring);
-    ``figure=False`` skips the PNG (the slowest output after the predictions); ``tag`` (e.g. the
-    data's hash) names the outputs ``<split>-<tag>``."""
+    ``figure=False`` skips the PNG (the slowest output after the predictions). ``data_hash``
+    (default: the split's own ``split_hash``) identifies the data; on other data than the
+    run's own split of that name the outputs are named ``<split>-<data_hash>``
+    (:func:`output_tag`)."""
     if not split.labelled:
         raise ValueError(f"split '{split.meta.get('split')}' has no labels to evaluate against")
+    data_hash = data_hash or split.meta.get("split_hash")
+    tag = output_tag(Path(checkpoint), split.meta["split"], data_hash) if data_hash else None
     name = split.meta["split"] + (f"-{tag}" if tag else "")
     out_dir = Path(out_dir) if out_dir else Path(checkpoint).parent
     model, prior, info = load_image_model(checkpoint, resolve_device(device))
@@ -133,7 +168,6 @@ def evaluate_split(
     table = metrics_table(pred, split.poses, split.action, split.meta["actions"])
     table["checkpoint"] = str(checkpoint)
     table["trained_on"] = info["extra"].get("split")
-    data_hash = split.meta.get("split_hash") or tag
     table["data"] = {"split": split.meta["split"], "split_hash": data_hash}
     table["metrics_file"] = str(out_dir / f"metrics_{name}.json")
     (out_dir / f"metrics_{name}.json").write_text(json.dumps(table, indent=1) + "\n")

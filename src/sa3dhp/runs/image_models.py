@@ -12,7 +12,7 @@ from sa3dhp import pipeline
 from sa3dhp import provenance as prov
 from sa3dhp.config import Config
 from sa3dhp.data.synth import load_split
-from sa3dhp.data.world import WorldConfig, split_hash
+from sa3dhp.data.world import split_hash
 from sa3dhp.runs import priors
 from sa3dhp.train.distributed import is_main_process
 
@@ -130,8 +130,8 @@ def evaluate_image_model(
     variant: str = "source",
 ) -> dict:
     """Metrics of a G checkpoint (default: the config's ``variant`` run) on a labelled split.
-    On data other than the run's own split of that name the outputs are named
-    ``<split>-<hash>`` (:func:`foreign_data_tag`)."""
+    On data other than the run's own split of that name (a converted split, another world)
+    the outputs are named ``<split>-<hash>`` (:func:`sa3dhp.evaluate.output_tag`)."""
     from sa3dhp.evaluate import evaluate_split
 
     if checkpoint is None:
@@ -141,33 +141,7 @@ def evaluate_image_model(
     checkpoint = Path(checkpoint)
     if checkpoint.is_dir():
         checkpoint = checkpoint / pipeline.CHECKPOINT
-    tag = foreign_data_tag(cfg, checkpoint, split)
-    return evaluate_split(checkpoint, load_split(cfg.data, split), device=cfg.device, tag=tag)
-
-
-def run_world(checkpoint: Path) -> WorldConfig | None:
-    """The world of the run that made ``checkpoint``: the ``config.yaml`` beside it, or a model
-    file's own record of its run's config; None when neither says."""
-    from omegaconf import OmegaConf
-
-    from sa3dhp import model_file
-
-    try:
-        if model_file.is_model_file(checkpoint):
-            saved = model_file.read_metadata(checkpoint)["config"]
-        elif (checkpoint.parent / "config.yaml").is_file():
-            saved = OmegaConf.to_container(OmegaConf.load(checkpoint.parent / "config.yaml"))
-        else:
-            return None
-        merged = OmegaConf.merge(OmegaConf.structured(WorldConfig), saved.get("data") or {})
-        return OmegaConf.to_object(merged)  # type: ignore[return-value]
-    except Exception:  # an old or foreign record: the world is unknown
-        return None
-
-
-def foreign_data_tag(cfg: Config, checkpoint: Path, split: str) -> str | None:
-    """None when ``cfg``'s ``split`` is the data of that name in the checkpoint's own run (its
-    outputs keep their usual names); otherwise the data's hash, which names them."""
-    mine = split_hash(cfg.data, split)
-    world = run_world(checkpoint)
-    return None if world is not None and split_hash(world, split) == mine else mine
+    data = load_split(cfg.data, split)
+    return evaluate_split(
+        checkpoint, data, device=cfg.device, data_hash=split_hash(cfg.data, split)
+    )
