@@ -176,6 +176,11 @@ class Relation:
             raise ValueError(f"motion must be (T, 17, 3) or (N, T, 17, 3), got {motion.shape}")
         return self._time(self._spatial_points(motion, swap=True), axis=-3)
 
+    def sequence(self, seq: np.ndarray | torch.Tensor, axis: int) -> np.ndarray | torch.Tensor:
+        """Apply the temporal part alone to any sequence along ``axis`` (e.g. latents
+        ``(N, T, D)`` with ``axis=1``); ``slow`` takes the middle half, as :meth:`motion` does."""
+        return self._time(seq, axis)
+
     def anchor_motion(self, motion: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
         """The anchor side of the pair whose other side is :meth:`motion` of the same input."""
         _check_pose_array(motion, "motion", 3)

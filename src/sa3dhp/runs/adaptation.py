@@ -80,10 +80,10 @@ def _needs_motion(losses: list[str]) -> bool:
 def adapt_record(cfg: Config, losses: list[str] | None = None, source_ckpt=None) -> dict:
     """Provenance record of an adaptation run: the ``adapt`` section with ``losses`` (without
     ``adabn_frames``, ``bn`` and ``bn_every`` under the paper's ``bn=source``, and without
-    ``teacher_grad``, ``nonlocal_guard``, ``cr_negatives``, ``cr_positive`` and
-    ``relation_facing`` at their defaults), seed, target_train (and source_train for our
-    ``src`` term), parents Gs (``init``), pose prior, motion prior (when a term needs it) and
-    each relation network used (``relations/NAME``)."""
+    ``teacher_grad``, ``nonlocal_guard``, ``cr_negatives``, ``cr_positive``,
+    ``relation_facing`` and ``teacher`` at their defaults), seed, target_train (and
+    source_train for our ``src`` term), parents Gs (``init``), pose prior, motion prior (when a
+    term needs it) and each relation network used (``relations/NAME``)."""
     from sa3dhp.train import adapt_terms
     from sa3dhp.train import relations as trel
 
@@ -110,7 +110,8 @@ def adapt_record(cfg: Config, losses: list[str] | None = None, source_ckpt=None)
         drop=(("adabn_frames", "bn", "bn_every") if acfg.bn == "source" else ())
         + (("cr_negatives", "cr_per_clip") if acfg.cr_negatives == "clips" else ())
         + prov.at_default(
-            acfg, ("teacher_grad", "nonlocal_guard", "cr_positive", "relation_facing")
+            acfg,
+            ("teacher_grad", "nonlocal_guard", "cr_positive", "relation_facing", "teacher"),
         ),
     )
 

@@ -32,6 +32,10 @@ as ``cr_positive="view_or_mirror"`` does for L_CR: neither then asks G to settle
 Our option ``teacher_grad=False`` makes the relation side a fixed teacher: the gradient of
 L_z / L_v reaches G only through G(tau x) (distillation in the usual sense, one way).
 
+Our control ``teacher="exact"`` replaces the relation networks by the relation itself, applied
+to G's own answer through the frozen priors (:mod:`~sa3dhp.train.exact_teacher`): a term then
+measures G's consistency with tau and nothing of the networks' error.
+
 Our non-localness guard (``nonlocal_guard`` > 0) adds, to each relation term, a hinge that keeps
 the mean distance between G's latents of x and tau x at least the relation's non-localness on
 the mocap (:func:`sa3dhp.runs.adaptation.nonlocalness`).
@@ -53,6 +57,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from sa3dhp import relations as rel
 from sa3dhp.data.augment import augment_images, pose_preserving
 from sa3dhp.device import resolve_device
 from sa3dhp.inference import G_STAGE, load_image_model
@@ -62,6 +67,7 @@ from sa3dhp.models.pose_prior import PosePrior
 from sa3dhp.models.relation_net import RelationNet
 from sa3dhp.provenance import check as check_provenance
 from sa3dhp.train import adapt_terms as at
+from sa3dhp.train import exact_teacher as et
 from sa3dhp.train.optim import adam
 from sa3dhp.train.sampling import seed_step, step_generator
 from sa3dhp.train.trainer import Trainer
@@ -119,6 +125,10 @@ class AdaptConfig:
     # frame facing the other way, through the frozen pose prior), whichever is nearer, so a
     # relation term does not ask G to settle facing either
     relation_facing: str = "match"
+    # the relation side of L_z / L_v: "network" (the paper's) is the relation network's answer
+    # Tz(G(x)), Tv(Em(G(X))); "exact" (ours, a control) applies tau to G's own answer through the
+    # frozen priors (sa3dhp.train.exact_teacher), so a term measures G's consistency with tau
+    teacher: str = "network"
     # every N steps, log target_val MPJPE (labels: for the report only, never to choose a step
     # or a setting) and G's spread over those crops (label-free); 0: never
     eval_every: int = 0
@@ -130,10 +140,11 @@ CHOICES = {
     "cr_negatives": ("clips", "same_clip"),
     "cr_positive": ("view", "view_or_mirror"),
     "relation_facing": ("match", "free"),
+    "teacher": ("network", "exact"),
 }
 
 #: Our options that decode through the frozen pose prior: option -> the value that needs it.
-NEEDS_PRIOR = {"cr_positive": "view_or_mirror", "relation_facing": "free"}
+NEEDS_PRIOR = {"cr_positive": "view_or_mirror", "relation_facing": "free", "teacher": "exact"}
 
 
 def needs_prior(cfg: AdaptConfig) -> str | None:
@@ -212,8 +223,19 @@ class Adapter:
     def _g(self, x: torch.Tensor) -> torch.Tensor:
         return at.encode(self.model, x, self.device, self.cfg.amp)
 
-    def _teacher(self, t: torch.Tensor) -> torch.Tensor:
-        """The relation side of a distillation term, detached unless ``teacher_grad``."""
+    def _teacher(
+        self, r: rel.Relation, z: torch.Tensor, em: Callable | None = None, v=None
+    ) -> torch.Tensor:
+        """The relation side of L_z (``z`` = G(x)) or of L_v (``z`` = G(X) of the anchor,
+        ``v`` = Em(z), ``em`` = Em): the relation network's answer, or with our
+        ``teacher=exact`` tau of G's own answer (:mod:`~sa3dhp.train.exact_teacher`); detached
+        unless ``teacher_grad``."""
+        if self.cfg.teacher != "exact":
+            t = self.nets[r.name](z if v is None else v)
+        elif em is None:
+            t = et.pose_teacher(self.prior, r, z)  # type: ignore[arg-type]
+        else:
+            t = em(et.motion_latents(self.prior, r, z))  # type: ignore[arg-type]
         return t if self.cfg.teacher_grad else t.detach()
 
     def _nonlocal(self, name: str, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor | float:
@@ -269,7 +291,7 @@ class Adapter:
             assert r is not None
             x = at.frame_batch(self.clips, cfg.frames, gen).float() / 255.0
             z, student = self._g(x), self._g(r.image(x))
-            teacher = self._teacher(self.nets[r.name](z))
+            teacher = self._teacher(r, z)
             loss = at.relation_l1(teacher, student, self._student_mirror(student))
             loss = loss + self._nonlocal(r.name, z, student)
         else:  # L_v(tau) = |Tv(Em(G(X))) - Em(G(tau X))|
@@ -278,7 +300,7 @@ class Adapter:
             x = x.float() / 255.0
             za, zt = self._g(r.anchor_video(x)), self._g(r.video(x))
             anchor, student = em(za), em(zt)
-            teacher = self._teacher(self.nets[r.name](anchor))
+            teacher = self._teacher(r, za, em, anchor)
             loss = at.relation_l1(teacher, student, self._student_mirror(zt, em))
             loss = loss + self._nonlocal(r.name, anchor, student)
             z = za.flatten(0, 1)
