@@ -62,3 +62,19 @@ def test_unlabelled_clips_are_whole_clips_in_order(tmp_path):
     length = data.meta["clip_length"]
     assert clips.shape == (2, length, *data.images.shape[1:])
     assert np.array_equal(clips[1, 0], data.images[data.clip_starts()[1]])
+
+
+def test_the_symmetric_look_control_keeps_gs_splits_and_gives_the_target_the_source_look():
+    sym = load_benchmark("no_gap_symmetric_look")
+    from facing_probe import SETTINGS, _config  # on the path once a benchmark is loaded
+
+    probe = _config("bench", sym.LOOK, SETTINGS[sym.LOOK])
+    ng = sym.world()
+    for split in ("source_train", "source_val", "mocap"):
+        assert split_hash(ng.data, split) == split_hash(probe.data, split)
+    assert split_hash(ng.data, "target_val") != split_hash(probe.data, "target_val")
+    look = appearance_style(ng.data, "target")
+    assert look == appearance_style(ng.data, "source")
+    assert (look.side_contrast, look.front_print_prob) == (0.0, 1.0)  # no shading, the print
+    assert motion_style(ng.data, "target") == motion_style(ng.data, "source")
+    assert ng.seed == 2 and str(ng.out_dir).endswith(sym.LOOK)
