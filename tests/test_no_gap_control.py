@@ -78,3 +78,42 @@ def test_the_symmetric_look_control_keeps_gs_splits_and_gives_the_target_the_sou
     assert (look.side_contrast, look.front_print_prob) == (0.0, 1.0)  # no shading, the print
     assert motion_style(ng.data, "target") == motion_style(ng.data, "source")
     assert ng.seed == 2 and str(ng.out_dir).endswith(sym.LOOK)
+
+
+def test_the_no_gap_terms_figure_reads_each_change_from_its_own_file(tmp_path):
+    fig = load_benchmark("no_gap_terms_figure")
+
+    def rows(gs: float, **others: float) -> dict:
+        return {"source_only": {"mpjpe": gs}, **{k: {"mpjpe": v} for k, v in others.items()}}
+
+    terms = {t: 60.0 + i for i, t in enumerate(fig.TERMS[1:], start=1)}
+    ngc = {"by_term": {"target_val": rows(50.0, **terms)}}
+    full_rows = rows(50.0, network_full_row=70.0, exact_full_row=65.0)
+    exact = {
+        "per_seed": {"no_gap": {"2": {"target_val": full_rows}}},
+        "by_term": {"target_val": rows(50.0, **{f"{t}, exact": 55.0 for t in fig.TERMS[2:]})},
+    }
+    sym_terms = {"alone_" + t.replace(":", "_"): 52.0 for t in fig.TERMS[1:]}
+    sym_terms |= {"alone_" + t.replace(":", "_") + "_exact": 51.0 for t in fig.TERMS[2:]}
+    sym = {"by_term": {"target_val": rows(50.0, full_row=53.0, full_row_exact=52.5, **sym_terms)}}
+    out = fig.changes(ngc, exact, sym)
+    assert out["shaded, network"] == {
+        "full row": 20.0,
+        "cr": 11.0,
+        "z:flip": 12.0,
+        "v:flip-backward": 13.0,
+        "v:slow-backward": 14.0,
+    }
+    assert out["shaded, exact"]["full row"] == 15.0 and out["shaded, exact"]["cr"] is None
+    assert out["shaded, exact"]["z:flip"] == 5.0
+    assert out["mirror-kept, network"]["full row"] == 3.0
+    assert out["mirror-kept, network"]["cr"] == 2.0
+    assert out["mirror-kept, exact"] == {
+        "full row": 2.5,
+        "cr": None,
+        "z:flip": 1.0,
+        "v:flip-backward": 1.0,
+        "v:slow-backward": 1.0,
+    }
+    fig.figure(out, str(tmp_path / "f.png"))
+    assert (tmp_path / "f.png").stat().st_size > 1000
