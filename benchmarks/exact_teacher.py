@@ -32,10 +32,11 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import no_gap_control
 from bn_target_seeds import seed_baselines
 from facing_ceiling import BASE
 from large_target_probe import model_rows, probe_world
-from no_gap_control import NO_GAP, RUN, SPLITS, TERM_STEPS, seed_summary
+from no_gap_control import NO_GAP, SPLITS, TERM_STEPS, seed_summary
 from paired_bootstrap import paired_errors
 
 from sa3dhp import pipeline
@@ -49,7 +50,6 @@ from sa3dhp.train.adapt_terms import DEMO_LOSSES
 SEEDS = (2, 0, 1)
 RELATION_TERMS = [t for t in DEMO_LOSSES if t != "cr"]
 EXACT_RUN = "ablate/exact_teacher/{name}/seed{k}"
-FULL_ROW_TARGET = "ablate/rows/plus_L_v_slow-backward/seed{k}"
 #: (A, B, models): MPJPE(A) - MPJPE(B), paired over seeds, clips and subjects
 PAIRS = (
     ("exact_full_row", "network_full_row", "no_gap"),
@@ -72,10 +72,6 @@ def adapt_exact(cfg, name: str, seed: int, losses: list[str], gs: Path, steps=No
     return Path(cfg.out_dir) / run / pipeline.CHECKPOINT
 
 
-def run_of(ckpt: Path) -> Path:
-    return ckpt.parent
-
-
 def losses_of(run: Path) -> dict[str, dict[str, float]]:
     """Each term's first logged value and the mean of its last quarter (``metrics.json``)."""
     first: dict[str, float] = {}
@@ -92,32 +88,31 @@ def term_rows(cfg, ng_cfg, seed: int, data: dict) -> tuple[dict, dict]:
     """Seed ``seed``'s Gs adapted on the no-gap clips by each relation term alone, with its
     network (``no_gap_control``'s runs) and with the exact teacher; their rows and losses."""
     gs = seed_baselines(cfg, seed)["source_only"]
+    networks = no_gap_control.term_models(cfg, ng_cfg, seed)
     ckpts = {"source_only": gs}
     for term in RELATION_TERMS:
-        tag = term.replace(":", "_")
-        net = Path(cfg.out_dir) / RUN.format(name="alone_" + tag, k=seed) / pipeline.CHECKPOINT
-        if not net.exists():
-            raise SystemExit(f"{net} is missing: run benchmarks/no_gap_control.py --by-term 2")
-        ckpts[f"{term}, network"] = net
-        ckpts[f"{term}, exact"] = adapt_exact(ng_cfg, "alone_" + tag, seed, [term], gs, TERM_STEPS)
-    losses = {k: losses_of(run_of(p)) for k, p in ckpts.items() if k != "source_only"}
+        tag = "alone_" + term.replace(":", "_")
+        ckpts[f"{term}, network"] = networks[term]
+        ckpts[f"{term}, exact"] = adapt_exact(ng_cfg, tag, seed, [term], gs, TERM_STEPS)
+    losses = {k: losses_of(p.parent) for k, p in ckpts.items() if k != "source_only"}
     return model_rows(ckpts, data)[0], losses
 
 
 def seed_models(cfg, ng_cfg, seed: int) -> tuple[dict, dict]:
     """Seed ``seed``'s models on the no-gap clips and on the real target's (exact runs made
-    when missing)."""
-    base = seed_baselines(cfg, seed)
-    gs, out = base["source_only"], Path(cfg.out_dir)
+    when missing), beside ``no_gap_control``'s: Gs and the full row with the networks, on the
+    no-gap clips and on the real target (``ablate rows``)."""
+    networks = no_gap_control.seed_models(cfg, ng_cfg, seed)
+    gs = networks["source_only"]
     no_gap = {
         "source_only": gs,
-        "network_full_row": out / RUN.format(name="full_row", k=seed) / pipeline.CHECKPOINT,
+        "network_full_row": networks["full_row_no_gap"],
         "exact_full_row": adapt_exact(ng_cfg, "no_gap_full_row", seed, list(DEMO_LOSSES), gs),
     }
     target = {
         "source_only": gs,
-        "adabn": base["adabn"],
-        "network_full_row": out / FULL_ROW_TARGET.format(k=seed) / pipeline.CHECKPOINT,
+        "adabn": seed_baselines(cfg, seed)["adabn"],
+        "network_full_row": networks["full_row_target"],
         "exact_full_row": adapt_exact(cfg, "full_row", seed, list(DEMO_LOSSES), gs),
     }
     return no_gap, target
@@ -140,7 +135,7 @@ def main() -> None:
         for models, ckpts in zip(("no_gap", "target"), seed_models(cfg, ng_cfg, seed), strict=True):
             tables[models][seed], e = model_rows(ckpts, sets[models])
             errs[models][seed] = e
-            losses[models][seed] = losses_of(run_of(ckpts["exact_full_row"]))
+            losses[models][seed] = losses_of(ckpts["exact_full_row"].parent)
             print(seed, models, json.dumps(tables[models][seed]), flush=True)
     paired = {}
     for a, b, models in PAIRS:

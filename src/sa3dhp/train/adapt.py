@@ -224,7 +224,11 @@ class Adapter:
         return at.encode(self.model, x, self.device, self.cfg.amp)
 
     def _teacher(
-        self, r: rel.Relation, z: torch.Tensor, em: Callable | None = None, v=None
+        self,
+        r: rel.Relation,
+        z: torch.Tensor,
+        em: Callable | None = None,
+        v: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The relation side of L_z (``z`` = G(x)) or of L_v (``z`` = G(X) of the anchor,
         ``v`` = Em(z), ``em`` = Em): the relation network's answer, or with our
@@ -251,7 +255,7 @@ class Adapter:
         """``then`` (default: nothing) of the depth mirror of latents ``z`` ``(..., 32)``, each
         frame facing the other way through the frozen pose prior (our facing options)."""
         assert self.prior is not None
-        flat = at.depth_mirror_latent(self.prior, z.reshape(-1, z.shape[-1])).view_as(z)
+        flat = at.depth_mirror_latent(self.prior, z)
         return then(flat) if then is not None else flat
 
     def _student_mirror(self, z: torch.Tensor, then: Callable | None = None) -> torch.Tensor | None:

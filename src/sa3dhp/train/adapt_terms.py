@@ -66,10 +66,19 @@ def info_nce(
     return F.cross_entropy(sim, target)
 
 
+def through_pose(
+    prior: PosePrior, fn: Callable[[torch.Tensor], torch.Tensor], z: torch.Tensor
+) -> torch.Tensor:
+    """``Ep(fn(Dp(z)))`` for latents ``(..., 32)``, frame by frame: a map ``fn`` of poses
+    ``(B, 17, 3)`` applied to latents through the frozen pose prior, differentiable in z."""
+    flat = z.reshape(-1, z.shape[-1])
+    return prior.encode(fn(prior.decode(flat))).view_as(z)
+
+
 def depth_mirror_latent(prior: PosePrior, z: torch.Tensor) -> torch.Tensor:
-    """``Ep(depth_mirror(Dp(z)))`` for latents ``(N, 32)``: the pose with the same 2D joints facing
-    the other way (:func:`sa3dhp.kinematics.depth_mirror`), differentiable in z."""
-    return prior.encode(depth_mirror(prior.decode(z)))
+    """``Ep(depth_mirror(Dp(z)))`` for latents ``(..., 32)``: the pose with the same 2D joints
+    facing the other way (:func:`sa3dhp.kinematics.depth_mirror`), differentiable in z."""
+    return through_pose(prior, depth_mirror, z)
 
 
 def relation_l1(

@@ -26,6 +26,7 @@ import torch
 
 from sa3dhp import relations as rel
 from sa3dhp.models.pose_prior import PosePrior
+from sa3dhp.train import adapt_terms as at
 
 
 def _spatial(prior: PosePrior, r: rel.Relation, z: torch.Tensor) -> torch.Tensor:
@@ -33,9 +34,7 @@ def _spatial(prior: PosePrior, r: rel.Relation, z: torch.Tensor) -> torch.Tensor
     itself when ``r`` has none (no round trip through the prior)."""
     if not (r.flip or r.theta):
         return z
-    space = replace(r, backward=False, slow=False)
-    flat = z.reshape(-1, z.shape[-1])
-    return prior.encode(space.pose(prior.decode(flat))).view_as(z)
+    return at.through_pose(prior, replace(r, backward=False, slow=False).pose, z)
 
 
 def double_rate(z: torch.Tensor) -> torch.Tensor:
