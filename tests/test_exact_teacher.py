@@ -51,12 +51,12 @@ def test_the_exact_pose_teacher_is_the_mirror_of_the_decoded_pose_re_encoded():
     assert torch.equal(et.motion_latents(prior, rel.get("backward"), seq), seq.flip(1))
 
 
-def _adapter(kind: str, name: str, teacher: str, **kw):
+def _adapter(kind: str, name: str, teacher: str, with_nets: bool = True, **kw):
     torch.manual_seed(0)
     model = ImageToLatent("resnet18", weights="none", conv_channels=16, fc_hidden=16).eval()
     motion = MotionPrior(hidden=8).eval().requires_grad_(False)
     prior = PosePrior(hidden=32).eval().requires_grad_(False)
-    nets = {name: RelationNet(32 if kind == "z" else 128, 16).eval()}
+    nets = {name: RelationNet(32 if kind == "z" else 128, 16).eval()} if with_nets else {}
     clips = torch.randint(0, 256, (6, 60, 3, 32, 32), dtype=torch.uint8)
     params = adapt_terms.set_trainable(model, ["layer2"])
     cfg = adapt.AdaptConfig(
@@ -72,6 +72,13 @@ def test_exact_backward_asks_nothing_of_a_g_that_reads_one_frame_at_a_time():
     assert loss.item() < 1e-5
     network, *_ = _adapter("v", "backward", "network")
     assert network.loss(0, torch.Generator().manual_seed(1))["loss"].item() > 1e-3
+
+
+def test_exact_teachers_need_no_relation_network_the_networks_do():
+    adapter, *_ = _adapter("z", "flip", "exact", with_nets=False)
+    assert adapter.loss(0, torch.Generator().manual_seed(1))["loss"].item() > 0
+    with pytest.raises(ValueError, match="no relation network for 'flip': train relations first"):
+        _adapter("z", "flip", "network", with_nets=False)
 
 
 def test_the_exact_flip_term_is_the_l1_to_the_teacher_built_by_hand_and_trains_layer2():

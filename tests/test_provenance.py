@@ -216,6 +216,12 @@ def test_relation_networks_and_adaptation_are_keyed(tmp_path, cache):
     target = replace(cfg, adapt=replace(cfg.adapt, bn="target"))
     keys = set(adaptation.adapt_record(target, ["cr"])["config"])
     assert {"bn", "bn_every", "adabn_frames"} <= keys
+    # exact teachers (our control) load and record no relation network
+    exact = replace(cfg, adapt=replace(cfg.adapt, teacher="exact"))
+    assert set(adaptation.adapt_record(exact, ["cr", "z:flip"])["parents"]) == {
+        "init",
+        "pose_prior",
+    }
     # AdaBN recomputes every time and records what made it
     adaptation.adabn(cfg)
     record = checkpoint.checkpoint_info(

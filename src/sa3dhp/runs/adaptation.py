@@ -83,7 +83,8 @@ def adapt_record(cfg: Config, losses: list[str] | None = None, source_ckpt=None)
     ``teacher_grad``, ``nonlocal_guard``, ``cr_negatives``, ``cr_positive``,
     ``relation_facing`` and ``teacher`` at their defaults), seed, target_train (and
     source_train for our ``src`` term), parents Gs (``init``), pose prior, motion prior (when a
-    term needs it) and each relation network used (``relations/NAME``)."""
+    term needs it) and each relation network used (``relations/NAME``; none with
+    ``teacher=exact``)."""
     from sa3dhp.train import adapt_terms
     from sa3dhp.train import relations as trel
 
@@ -94,7 +95,7 @@ def adapt_record(cfg: Config, losses: list[str] | None = None, source_ckpt=None)
     }
     if _needs_motion(acfg.losses):
         parents["motion_prior"] = pipeline.motion_prior_path(cfg)
-    for n in adapt_terms.relation_names(acfg.losses):
+    for n in adapt_terms.relation_names(acfg.losses, acfg.teacher):
         parents[f"relations/{n}"] = trel.checkpoint_path(
             pipeline.stage_dir(cfg, pipeline.RELATIONS_DIR), n
         )
@@ -154,7 +155,7 @@ def adapt(
         acfg,
         model,
         priors.load_motion_prior(cfg) if needs_motion else None,
-        relation_nets.load_relations(cfg, names),
+        relation_nets.load_relations(cfg, adapt_terms.relation_names(acfg.losses, acfg.teacher)),
         clips,
         run_dir,
         cfg.seed,

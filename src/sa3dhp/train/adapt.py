@@ -197,7 +197,8 @@ class Adapter:
         self.terms = at.parse_losses(cfg.losses)
         self.guard_std: torch.Tensor | None = None  # set by train() from Gs (collapse guard)
         self.heads = at.projection_heads(self.terms, seed, cfg.proj_dim).to(device)
-        at.check_terms(self.terms, motion_prior, nets, source if prior is not None else None)
+        needed = None if cfg.teacher == "exact" else nets
+        at.check_terms(self.terms, motion_prior, needed, source if prior is not None else None)
         if (option := needs_prior(cfg)) and prior is None:
             raise ValueError(f"{option} needs the pose prior")
         if cfg.collapse_guard > 0 and not any(map(self.guarded, range(len(self.terms)))):

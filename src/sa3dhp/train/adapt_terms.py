@@ -149,8 +149,11 @@ def parse_losses(losses: list[str] | tuple[str, ...]) -> list[tuple[str, rel.Rel
     return out
 
 
-def relation_names(losses: list[str] | tuple[str, ...]) -> list[str]:
-    """The relation networks a loss list needs."""
+def relation_names(losses: list[str] | tuple[str, ...], teacher: str = "network") -> list[str]:
+    """The relations a loss list distils: the relation networks it needs, none with our
+    exact teachers (``teacher="exact"``)."""
+    if teacher == "exact":
+        return []
     return [r.name for _, r in parse_losses(losses) if r is not None]
 
 
@@ -280,15 +283,16 @@ def uses_source(losses: list[str] | tuple[str, ...]) -> bool:
 
 
 def check_terms(
-    terms: list, motion_prior: nn.Module | None, nets: dict, source: tuple | None = None
+    terms: list, motion_prior: nn.Module | None, nets: dict | None, source: tuple | None = None
 ) -> None:
-    """Refuse terms whose motion prior, relation network or source data is missing."""
+    """Refuse terms whose motion prior, relation network (``nets`` None: exact teachers, no
+    network needed) or source data is missing."""
     for kind, r in terms:
         if kind == "src" and source is None:
             raise ValueError("adapt.losses: 'src' needs the labelled source split and pose prior")
         if kind in ("hcr", "v") and motion_prior is None:
             raise ValueError(f"adapt.losses: '{kind}' terms need the motion prior")
-        if r is not None and r.name not in nets:
+        if r is not None and nets is not None and r.name not in nets:
             raise ValueError(f"no relation network for '{r.name}': train relations first")
 
 
