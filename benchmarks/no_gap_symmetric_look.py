@@ -71,20 +71,21 @@ def gs_of(cfg, seed: int) -> Path:
     return gs if seed == cfg.seed else ablate._gs(cfg, seed)
 
 
-def models(cfg, seed: int, by_term: bool) -> dict[str, Path]:
-    """Seed ``seed``'s Gs, AdaBN and full row (networks, exact teachers) on the no-gap clips,
-    and with ``by_term`` each term alone (run when missing)."""
+def models(cfg, seed: int, by_term: bool, runs: str = RUN) -> dict[str, Path]:
+    """Seed ``seed``'s Gs, AdaBN and full row (networks, exact teachers) on ``cfg``'s target
+    clips (here the no-gap ones), and with ``by_term`` each term alone (run when missing, in
+    ``runs`` under ``cfg.out_dir``)."""
     gs = gs_of(cfg, seed)
     scfg, out = replace(cfg, seed=seed), {"source_only": gs}
 
     def adapt(name: str, losses: list[str], teacher: str, steps: int | None = None) -> None:
         acfg = replace(cfg.adapt, teacher=teacher, steps=steps or cfg.adapt.steps)
-        run = RUN.format(k=seed, name=name)
+        run = runs.format(k=seed, name=name)
         adaptation.adapt(replace(scfg, adapt=acfg), run, losses, source_ckpt=gs)
         out[name] = Path(cfg.out_dir) / run / pipeline.CHECKPOINT
 
-    adaptation.adabn(scfg, RUN.format(k=seed, name="adabn"), source_ckpt=gs)
-    out["adabn"] = Path(cfg.out_dir) / RUN.format(k=seed, name="adabn") / pipeline.CHECKPOINT
+    adaptation.adabn(scfg, runs.format(k=seed, name="adabn"), source_ckpt=gs)
+    out["adabn"] = Path(cfg.out_dir) / runs.format(k=seed, name="adabn") / pipeline.CHECKPOINT
     adapt("full_row", list(DEMO_LOSSES), "network")
     adapt("full_row_exact", list(DEMO_LOSSES), "exact")
     for term in DEMO_LOSSES if by_term else ():
@@ -93,6 +94,17 @@ def models(cfg, seed: int, by_term: bool) -> dict[str, Path]:
         if term != "cr":  # L_CR has no teacher
             adapt(tag + "_exact", [term], "exact", TERM_STEPS)
     return out
+
+
+def constant_rows(cfg, data: dict) -> dict:
+    """The constant rows (MPJPE, PA-MPJPE, mm) on each labelled split of ``data``."""
+    return {
+        split: {
+            k: {m: round(v[m], 1) for m in ("mpjpe", "pa_mpjpe")}
+            for k, v in constant_baselines(*label_means(cfg), d.poses - d.poses[:, :1]).items()
+        }
+        for split, d in data.items()
+    }
 
 
 def main() -> None:
@@ -126,13 +138,7 @@ def main() -> None:
         "seeds": seeds,
         "look": {LOOK: SETTINGS[LOOK]},
         "world": NO_GAP_SAME_LOOK,
-        "constants": {
-            split: {
-                k: {m: round(v[m], 1) for m in ("mpjpe", "pa_mpjpe")}
-                for k, v in constant_baselines(*label_means(cfg), d.poses - d.poses[:, :1]).items()
-            }
-            for split, d in data.items()
-        },
+        "constants": constant_rows(cfg, data),
         "summary": seed_summary([per_seed[s] for s in seeds]),
         "per_seed": {str(s): v for s, v in per_seed.items()},
         "paired": paired,

@@ -117,3 +117,18 @@ def test_the_no_gap_terms_figure_reads_each_change_from_its_own_file(tmp_path):
     }
     fig.figure(out, str(tmp_path / "f.png"))
     assert (tmp_path / "f.png").stat().st_size > 1000
+
+
+def test_the_real_target_probe_shares_gs_and_the_target_with_the_bench_but_not_its_runs():
+    slt = load_benchmark("symmetric_look_target")
+    sym = load_benchmark("no_gap_symmetric_look")
+    from sa3dhp.config import load_config
+
+    cfg, bench = slt.world(), load_config("bench", ["seed=2"])
+    for split in ("target_train", "target_val"):  # the real target, unchanged
+        assert split_hash(cfg.data, split) == split_hash(bench.data, split)
+    assert split_hash(cfg.data, "source_train") == split_hash(sym.world().data, "source_train")
+    assert cfg.out_dir == sym.world().out_dir  # the same Gs ...
+    assert slt.RUN.format(k=2, name="x") != sym.RUN.format(k=2, name="x")  # ... other runs
+    table = {"source_only": {"mpjpe": 60.0}, "a": {"mpjpe": 62.5}, "b": {"mpjpe": 59.0}}
+    assert slt.changes(table) == {"a": 2.5, "b": -1.0}
