@@ -1,6 +1,6 @@
 """A look that a mirror keeps, against the real target: which terms make Gs worse? (probe, one seed)
 
-    .venv/bin/python benchmarks/symmetric_look_target.py
+    .venv/bin/python benchmarks/symmetric_look_target.py [--more-seeds 0,1]
 
 The no-gap probe (``no_gap_symmetric_look.py``) found that on a source look whose mirrored crop
 is a rendering of the mirrored scene (a print on the front of every top, no left/right
@@ -23,6 +23,7 @@ Writes ``benchmarks/results/bench_symmetric_look_target.json``.
 
 from __future__ import annotations
 
+import argparse
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,18 +64,35 @@ def changes(table: dict[str, dict]) -> dict[str, float]:
     return {k: round(v["mpjpe"] - gs, 2) for k, v in table.items() if k != "source_only"}
 
 
+def paired_over(errs: list[dict], val) -> dict:
+    """:data:`PAIRS` on target_val over the seeds of ``errs`` (``[{split: {name: (N,)}}]``)."""
+    return {
+        f"{a} - {b}": paired_errors(
+            [e["target_val"][a] for e in errs],
+            [e["target_val"][b] for e in errs],
+            val.clip,
+            val.subject,
+        )
+        for a, b in PAIRS
+    }
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--more-seeds",
+        default="",
+        help="e.g. 0,1: also these seeds' Gs (trained when missing, "
+        "as no_gap_symmetric_look does) with AdaBN and the full row both ways, no terms alone",
+    )
+    more = [int(k) for k in parser.parse_args().more_seeds.split(",") if k]
     cfg = world()
     ckpts = checkpoints(cfg)
     data = {split: load_split(cfg.data, split) for split in SPLITS}
     table, errs = model_rows(ckpts, data)
     val = data["target_val"]
-    paired = {
-        f"{a} - {b}": paired_errors(
-            [errs["target_val"][a]], [errs["target_val"][b]], val.clip, val.subject
-        )
-        for a, b in PAIRS
-    }
+    paired = paired_over([errs], val)
+    seeds = {k: model_rows(models(cfg, k, by_term=False, runs=RUN), data) for k in more}
     no_gap = json.loads(NO_GAP_JSON.read_text())["by_term"]
     gs, oracle = table["target_val"]["source_only"]["mpjpe"], table["target_val"]["oracle"]["mpjpe"]
     out = {
@@ -103,6 +121,12 @@ def main() -> None:
         ),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    if more:  # the full row over the seeds, each from its own Gs
+        out["more_seeds"] = {str(k): t for k, (t, _) in seeds.items()}
+        out["seeds_paired"] = [SEED, *more]
+        out["paired_target_val_over_seeds"] = paired_over(
+            [errs, *(e for _, e in seeds.values())], val
+        )
     dest = Path("benchmarks/results/bench_symmetric_look_target.json")
     dest.write_text(json.dumps(out, indent=1) + "\n")
     print(json.dumps({k: out[k] for k in ("change_vs_gs_mm", "no_gap_change_vs_gs_mm")}, indent=1))

@@ -132,3 +132,21 @@ def test_the_real_target_probe_shares_gs_and_the_target_with_the_bench_but_not_i
     assert slt.RUN.format(k=2, name="x") != sym.RUN.format(k=2, name="x")  # ... other runs
     table = {"source_only": {"mpjpe": 60.0}, "a": {"mpjpe": 62.5}, "b": {"mpjpe": 59.0}}
     assert slt.changes(table) == {"a": 2.5, "b": -1.0}
+
+
+def test_the_real_target_probe_pairs_each_seed_on_the_same_frames():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    slt = load_benchmark("symmetric_look_target")
+    val = SimpleNamespace(clip=np.repeat(np.arange(4), 3), subject=np.repeat(np.arange(2), 6))
+    names = {n for pair in slt.PAIRS for n in pair}
+    seed_a = {"target_val": {n: np.full(12, 50.0) for n in names}}
+    seed_b = {"target_val": {n: np.full(12, 50.0) for n in names}}
+    seed_a["target_val"]["full_row"] = np.full(12, 60.0)  # +10 in one seed, +2 in the other
+    seed_b["target_val"]["full_row"] = np.full(12, 52.0)
+    out = slt.paired_over([seed_a, seed_b], val)
+    assert out["full_row - source_only"]["per_seed_mm"] == [10.0, 2.0]
+    assert out["full_row - source_only"]["diff_mm"] == 6.0
+    assert out["full_row_exact - full_row"]["per_seed_mm"] == [-10.0, -2.0]
