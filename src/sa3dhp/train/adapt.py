@@ -197,8 +197,9 @@ class Adapter:
         self.terms = at.parse_losses(cfg.losses)
         self.guard_std: torch.Tensor | None = None  # set by train() from Gs (collapse guard)
         self.heads = at.projection_heads(self.terms, seed, cfg.proj_dim).to(device)
-        needed = None if cfg.teacher == "exact" else nets
-        at.check_terms(self.terms, motion_prior, needed, source if prior is not None else None)
+        at.check_terms(
+            self.terms, motion_prior, nets, source if prior is not None else None, cfg.teacher
+        )
         if (option := needs_prior(cfg)) and prior is None:
             raise ValueError(f"{option} needs the pose prior")
         if cfg.collapse_guard > 0 and not any(map(self.guarded, range(len(self.terms)))):
@@ -235,7 +236,7 @@ class Adapter:
         ``v`` = Em(z), ``em`` = Em): the relation network's answer, or with our
         ``teacher=exact`` tau of G's own answer (:mod:`~sa3dhp.train.exact_teacher`); detached
         unless ``teacher_grad``."""
-        if self.cfg.teacher != "exact":
+        if at.needs_networks(self.cfg.teacher):
             t = self.nets[r.name](z if v is None else v)
         elif em is None:
             t = et.pose_teacher(self.prior, r, z)  # type: ignore[arg-type]

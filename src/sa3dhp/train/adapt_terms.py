@@ -149,10 +149,15 @@ def parse_losses(losses: list[str] | tuple[str, ...]) -> list[tuple[str, rel.Rel
     return out
 
 
+def needs_networks(teacher: str) -> bool:
+    """Whether relation terms take their teacher from the relation networks (``network``, the
+    paper's) rather than from the relation itself (``exact``, our control)."""
+    return teacher != "exact"
+
+
 def relation_names(losses: list[str] | tuple[str, ...], teacher: str = "network") -> list[str]:
-    """The relations a loss list distils: the relation networks it needs, none with our
-    exact teachers (``teacher="exact"``)."""
-    if teacher == "exact":
+    """The relation networks a loss list needs: none with our exact teachers."""
+    if not needs_networks(teacher):
         return []
     return [r.name for _, r in parse_losses(losses) if r is not None]
 
@@ -283,16 +288,20 @@ def uses_source(losses: list[str] | tuple[str, ...]) -> bool:
 
 
 def check_terms(
-    terms: list, motion_prior: nn.Module | None, nets: dict | None, source: tuple | None = None
+    terms: list,
+    motion_prior: nn.Module | None,
+    nets: dict,
+    source: tuple | None = None,
+    teacher: str = "network",
 ) -> None:
-    """Refuse terms whose motion prior, relation network (``nets`` None: exact teachers, no
-    network needed) or source data is missing."""
+    """Refuse terms whose motion prior, relation network (none needed with ``teacher`` exact)
+    or source data is missing."""
     for kind, r in terms:
         if kind == "src" and source is None:
             raise ValueError("adapt.losses: 'src' needs the labelled source split and pose prior")
         if kind in ("hcr", "v") and motion_prior is None:
             raise ValueError(f"adapt.losses: '{kind}' terms need the motion prior")
-        if r is not None and nets is not None and r.name not in nets:
+        if r is not None and needs_networks(teacher) and r.name not in nets:
             raise ValueError(f"no relation network for '{r.name}': train relations first")
 
 
