@@ -1,4 +1,4 @@
-"""A look that a mirror keeps, against the real target: which terms make Gs worse? (probe, one seed)
+"""A look that a mirror keeps, against the real target: which terms make Gs worse? (probe)
 
     .venv/bin/python benchmarks/symmetric_look_target.py [--more-seeds 0,1]
 
@@ -16,7 +16,9 @@ the no-gap clips. Everything is measured on the real target_val (and source_val)
 constant rows and the oracle. Label-free, it also records how Gs answers a mirrored target crop
 (``flip_check``), and the spread of G(x) and its relation consistency on target crops
 (``diagnostics.adaptation_diagnostics``). Settings fixed before any run; target_test is not
-read. One seed: 2, the facing probe's.
+read. Seed 2, the facing probe's, runs everything; ``--more-seeds`` adds other seeds' Gs (trained
+as ``no_gap_symmetric_look`` trains them) with AdaBN and the full row both ways, paired over the
+seeds.
 
 Writes ``benchmarks/results/bench_symmetric_look_target.json``.
 """
